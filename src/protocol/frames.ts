@@ -1,0 +1,68 @@
+import type { Cursor } from './cursor.js';
+import type { ErrorCode } from './codes.js';
+
+/** Protocol version spoken by this build; sent in `hello` and `welcome`. */
+export const PROTOCOL_VERSION = 1;
+
+// ---- client → server -------------------------------------------------------
+
+/** First frame on a WebSocket: protocol version and an optional token. */
+export interface HelloFrame { type: 'hello'; v: number; token?: string }
+/** Subscribe to a channel, optionally resuming after a cursor. */
+export interface SubFrame { type: 'sub'; channel: string; since?: Cursor }
+/** Stop receiving a channel. */
+export interface UnsubFrame { type: 'unsub'; channel: string }
+/** Publish `data` to `channel`; `id` is the client-made message id used for dedup. */
+export interface PubFrame { type: 'pub'; id: string; channel: string; data: unknown }
+
+// ---- server → client -------------------------------------------------------
+
+/** The server accepted the connection; the transport is proven to work. */
+export interface WelcomeFrame {
+  type: 'welcome';
+  v: number;
+  /** Connection id; SSE and long polling quote it on `send` and `poll`. */
+  cid: string;
+  /** Server heartbeat interval in ms: a frame arrives at least this often. */
+  heartbeat: number;
+  /** Server clock (ms since the Unix epoch) when the welcome was sent. */
+  time: number;
+}
+/** A subscription is live; messages after `(epoch, seq)` follow. */
+export interface SubscribedFrame { type: 'subscribed'; channel: string; epoch: string; seq: number }
+/**
+ * The requested cursor could not be honoured (history lost or out of window).
+ * Messages after `(epoch, seq)` follow; `from` is the cursor that was asked for.
+ */
+export interface GapFrame {
+  type: 'gap';
+  channel: string;
+  epoch: string;
+  seq: number;
+  reason: 'epoch' | 'window';
+  from: Cursor;
+}
+/** One message of a channel's log. */
+export interface MsgFrame { type: 'msg'; channel: string; epoch: string; seq: number; data: unknown }
+/** A publish was accepted (or was a repeat of an accepted one) at `(epoch, seq)`. */
+export interface AckFrame { type: 'ack'; id: string; channel: string; epoch: string; seq: number }
+/** Something the peer sent was refused. `id` names a publish, `channel` a subscribe. */
+export interface ErrorFrame { type: 'error'; code: ErrorCode; message: string; id?: string; channel?: string }
+/** The server is ending this connection; `code` uses the WebSocket close code numbers. */
+export interface ByeFrame { type: 'bye'; code: number; reason: string }
+
+// ---- both ways -------------------------------------------------------------
+
+/** Liveness probe; on WebSocket the receiver answers with `pong`. */
+export interface PingFrame { type: 'ping' }
+/** Answer to `ping`. */
+export interface PongFrame { type: 'pong' }
+
+/** Frames a client sends. */
+export type ClientFrame = HelloFrame | SubFrame | UnsubFrame | PubFrame | PingFrame | PongFrame;
+/** Frames a server sends. */
+export type ServerFrame =
+  | WelcomeFrame | SubscribedFrame | GapFrame | MsgFrame | AckFrame | ErrorFrame | ByeFrame
+  | PingFrame | PongFrame;
+/** Any protocol frame. */
+export type Frame = ClientFrame | ServerFrame;

@@ -1,0 +1,48 @@
+/** Names of the built-in transports, in the default preference order. */
+export type TransportName = 'websocket' | 'sse' | 'longpoll';
+
+/** Why a transport ended. `code` uses WebSocket close code numbers (1006: dropped without a close frame). */
+export interface TransportClose {
+  code: number;
+  reason: string;
+}
+
+/**
+ * What the session hands a transport when it opens one. The transport reports through the
+ * callbacks only; after `onClose` it must call nothing else, and after the session calls
+ * `close()` it must call nothing at all.
+ */
+export interface TransportContext {
+  /** Server base URL, e.g. `https://example.com/rt` (no trailing slash). */
+  url: string;
+  /** Token for this connect attempt, if any. Never put it in a URL. */
+  token: string | undefined;
+  /** WebSocket constructor to use. */
+  WebSocket: typeof globalThis.WebSocket | undefined;
+  /** EventSource constructor to use. */
+  EventSource: typeof globalThis.EventSource | undefined;
+  /** fetch implementation to use. */
+  fetch: typeof globalThis.fetch | undefined;
+  /** Called with each wire message (a JSON text holding an array of frames) as received. */
+  onMessage(text: string): void;
+  /** Called once when the transport is gone, whatever the reason. */
+  onClose(info: TransportClose): void;
+}
+
+/** A live (or opening) connection over one transport. */
+export interface Transport {
+  /** Sends one wire message (a JSON text holding an array of frames). */
+  send(text: string): void;
+  /** Ends the connection without calling `onClose`. Safe to call more than once. */
+  close(): void;
+}
+
+/**
+ * Opens a transport. Import a factory from `lifeline/websocket`, `lifeline/sse` or
+ * `lifeline/longpoll` and pass it in `transports` to build with only what you need.
+ */
+export interface TransportFactory {
+  /** The transport's name, as reported by `client.transport`. */
+  readonly transportName: TransportName;
+  (context: TransportContext): Transport;
+}
