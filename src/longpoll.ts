@@ -1,0 +1,2 @@
+/** The long-polling transport factory, for `transports` in a build with `lifeline/core`. */
+export { longpoll } from './transports/long-polling.js';

@@ -1,0 +1,22 @@
+import { httpTransport } from './http.js';
+import type { TransportFactory } from './transport.js';
+
+/**
+ * The Server-Sent Events transport: `POST {url}/connect` for a one-time cid, then an
+ * EventSource on `{url}/sse?cid=`; client frames go by `POST {url}/send?cid=`. The stream
+ * is closed at its first error, because the browser's own retry would reconnect without a
+ * resume cursor: the session reconnects instead.
+ */
+export const sse: TransportFactory = Object.assign(
+  (ctx: Parameters<TransportFactory>[0]) =>
+    httpTransport(ctx, 'sse', (link) => {
+      const source = new ctx.EventSource!(`${ctx.url}/sse?cid=${link.cid}`);
+      source.onmessage = (event) => ctx.onMessage(event.data);
+      source.onerror = () => link.end(1006, 'SSE stream failed');
+      return () => {
+        source.onmessage = source.onerror = null;
+        source.close();
+      };
+    }),
+  { transportName: 'sse' as const },
+);

@@ -1,0 +1,2 @@
+/** The WebSocket transport factory, for `transports` in a build with `lifeline/core`. */
+export { websocket } from './transports/websocket.js';
