@@ -1,0 +1,335 @@
+import { randomInt } from 'node:crypto';
+import http from 'node:http';
+import net from 'node:net';
+import type { Duplex } from 'node:stream';
+
+/** What the proxy does to WebSocket upgrade requests. */
+export type WebSocketFault =
+  /** Tunnel the upgrade to the server untouched. */
+  | 'pass'
+  /** Answer `403 Forbidden` and close, like a proxy that forbids WebSockets. */
+  | 'refuse'
+  /** Forward the request without its `Upgrade`/`Connection` headers and relay the server's plain HTTP answer. */
+  | 'strip'
+  /** Accept the TCP connection and never answer: the browser's WebSocket hangs for minutes. */
+  | 'blackhole';
+
+/** What the proxy does to Server-Sent Events streams (`text/event-stream` responses or `/sse` requests). */
+export type SseFault =
+  /** Stream events through as they arrive. */
+  | 'pass'
+  /** Send the headers at once but hold the body until the response ends or `sseBufferBytes` are held. */
+  | 'buffer'
+  /** Answer `502 Bad Gateway` without asking the server. */
+  | 'refuse';
+
+/** The switchable fault modes; {@link FaultProxy.set} changes them for new traffic at any time. */
+export interface FaultModes {
+  /** @default 'pass' */
+  websocket: WebSocketFault;
+  /** @default 'pass' */
+  sse: SseFault;
+  /**
+   * With `sse: 'buffer'`, flush what is held once it reaches this many bytes, like a proxy
+   * with a fixed buffer. `Infinity` holds everything until the response ends.
+   * @default Infinity
+   */
+  sseBufferBytes: number;
+  /** Delay in ms added before each request is forwarded and to every chunk in both directions. @default 0 */
+  latency: number;
+}
+
+/** Options of {@link startFaultProxy}. */
+export interface FaultProxyOptions {
+  /** The real server, e.g. `http://127.0.0.1:4000`. Requests keep their `Host` header, so the server sees the proxy's origin as its own. */
+  target: string;
+  /** Modes to start with. @default every mode at its default */
+  modes?: Partial<FaultModes>;
+  /**
+   * Answers requests locally instead of forwarding them (a test page, a bundle); return true
+   * when handled. Served requests are never counted as links nor killed.
+   * @default undefined (forward everything)
+   */
+  serve?: (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
+  /** Most proxied exchanges (tunnels, streams, requests) open at once; more are refused with 503. @default 256 */
+  maxLinks?: number;
+}
+
+/** Which proxied exchanges a kill may pick. */
+export type LinkKind = 'websocket' | 'sse' | 'http';
+
+/** Counters, for assertions that a fault really happened. */
+export interface FaultStats {
+  /** HTTP requests forwarded to the server (SSE streams included). */
+  forwarded: number;
+  /** WebSocket upgrades tunnelled to the server. */
+  upgrades: number;
+  /** WebSocket upgrades answered 403. */
+  refusedUpgrades: number;
+  /** WebSocket upgrades forwarded without their Upgrade header. */
+  strippedUpgrades: number;
+  /** WebSocket upgrades accepted and never answered. */
+  blackholed: number;
+  /** SSE requests answered 502. */
+  refusedSse: number;
+  /** SSE responses whose body was held back. */
+  bufferedSse: number;
+  /** Exchanges destroyed by {@link FaultProxy.killAll} or random kills. */
+  kills: number;
+}
+
+/** A running fault-injecting proxy. */
+export interface FaultProxy {
+  /** `http://127.0.0.1:PORT`, the origin pages should load from. */
+  readonly url: string;
+  readonly port: number;
+  /** Live counters (the same object throughout). */
+  readonly stats: FaultStats;
+  /** Current modes. */
+  readonly modes: Readonly<FaultModes>;
+  /** Changes modes for traffic that starts from now on. */
+  set(modes: Partial<FaultModes>): void;
+  /** Destroys every open exchange of the given kinds (all kinds by default) at both ends; returns how many. */
+  killAll(kinds?: readonly LinkKind[]): number;
+  /**
+   * Destroys one random open exchange of the given kinds every `everyMs` (nothing when none is
+   * open) until `max` kills or until the returned function is called.
+   */
+  killRandomly(options: { everyMs: number; kinds?: readonly LinkKind[]; max?: number }): () => void;
+  /** Stops killing, destroys every connection (held ones included) and stops listening. */
+  close(): Promise<void>;
+}
+
+interface Link {
+  kind: LinkKind;
+  destroy(): void;
+}
+
+const defaults: FaultModes = { websocket: 'pass', sse: 'pass', sseBufferBytes: Infinity, latency: 0 };
+const hopByHop = new Set(['connection', 'keep-alive', 'upgrade', 'proxy-connection', 'transfer-encoding']);
+
+/** Starts a fault-injecting HTTP/WebSocket proxy on 127.0.0.1, port 0, in front of `options.target`. */
+export async function startFaultProxy(options: FaultProxyOptions): Promise<FaultProxy> {
+  const target = new URL(options.target);
+  const targetPort = Number(target.port || 80);
+  const maxLinks = options.maxLinks ?? 256;
+  const modes: FaultModes = { ...defaults, ...options.modes };
+  const stats: FaultStats = { forwarded: 0, upgrades: 0, refusedUpgrades: 0, strippedUpgrades: 0, blackholed: 0, refusedSse: 0, bufferedSse: 0, kills: 0 };
+  const links = new Set<Link>();
+  const sockets = new Set<Duplex>();
+  const stopKillers = new Set<() => void>();
+  const agent = new http.Agent({ keepAlive: false });
+
+  /** Runs `fn` after the current latency, keeping order among calls made through the same queue. */
+  const delayQueue = () => {
+    let due = 0;
+    return (fn: () => void) => {
+      if (modes.latency <= 0 && due <= Date.now()) return fn();
+      due = Math.max(due, Date.now() + modes.latency);
+      setTimeout(fn, due - Date.now());
+    };
+  };
+
+  const track = (socket: Duplex) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+  };
+
+  const addLink = (kind: LinkKind, ends: Duplex[], onDestroy?: () => void): Link | undefined => {
+    if (links.size >= maxLinks) return undefined;
+    const link: Link = {
+      kind,
+      destroy: () => {
+        links.delete(link);
+        for (const end of ends) end.destroy();
+        onDestroy?.();
+      },
+    };
+    links.add(link);
+    return link;
+  };
+
+  const isSseRequest = (req: http.IncomingMessage) =>
+    /\/sse(\?|$)/.test(req.url ?? '') || (req.headers.accept ?? '').includes('text/event-stream');
+
+  const forward = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    if (options.serve?.(req, res)) return;
+    const sse = isSseRequest(req);
+    if (sse && modes.sse === 'refuse') {
+      stats.refusedSse++;
+      res.writeHead(502, { 'content-type': 'text/html' }).end('<h1>502 Bad Gateway</h1>');
+      return;
+    }
+    const kind: LinkKind = sse ? 'sse' : 'http';
+    const toServer = delayQueue();
+    const toClient = delayQueue();
+    const upstream = http.request({
+      host: target.hostname, port: targetPort, method: req.method, path: req.url, headers: req.headers, agent,
+    });
+    const link = addLink(kind, [req.socket], () => upstream.destroy());
+    if (!link) {
+      res.writeHead(503).end();
+      return;
+    }
+    stats.forwarded++;
+    upstream.on('error', () => link.destroy());
+    req.on('data', (chunk: Buffer) => toServer(() => upstream.write(chunk)));
+    req.on('end', () => toServer(() => upstream.end()));
+    upstream.on('response', (answer) => {
+      const headers = Object.entries(answer.headers).filter(([name]) => !hopByHop.has(name));
+      const stream = (answer.headers['content-type'] ?? '').includes('text/event-stream');
+      const hold = stream && modes.sse === 'buffer';
+      const limit = modes.sseBufferBytes;
+      if (hold) stats.bufferedSse++;
+      const held: Buffer[] = [];
+      let heldBytes = 0;
+      toClient(() => {
+        res.writeHead(answer.statusCode ?? 502, Object.fromEntries(headers) as http.OutgoingHttpHeaders);
+        res.flushHeaders();
+      });
+      answer.on('data', (chunk: Buffer) => {
+        if (!hold) return toClient(() => res.write(chunk));
+        held.push(chunk);
+        heldBytes += chunk.length;
+        if (heldBytes < limit) return;
+        const all = Buffer.concat(held.splice(0));
+        heldBytes = 0;
+        toClient(() => res.write(all));
+      });
+      answer.on('end', () => {
+        const rest = Buffer.concat(held.splice(0));
+        toClient(() => {
+          links.delete(link);
+          res.end(rest);
+        });
+      });
+      answer.on('error', () => link.destroy());
+    });
+    res.on('close', () => {
+      if (!res.writableFinished) link.destroy();
+      links.delete(link);
+    });
+  };
+
+  const upgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    track(socket);
+    if (modes.websocket === 'refuse') {
+      stats.refusedUpgrades++;
+      socket.end('HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
+      return;
+    }
+    if (modes.websocket === 'blackhole') {
+      stats.blackholed++;
+      return;
+    }
+    if (modes.websocket === 'strip') {
+      stats.strippedUpgrades++;
+      relayWithoutUpgrade(req, socket);
+      return;
+    }
+    const server = net.connect(targetPort, target.hostname);
+    track(server);
+    const link = addLink('websocket', [socket, server]);
+    if (!link) {
+      socket.end('HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
+      server.destroy();
+      return;
+    }
+    stats.upgrades++;
+    const toServer = delayQueue();
+    const toClient = delayQueue();
+    const lines = [`${req.method} ${req.url} HTTP/1.1`];
+    for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+    toServer(() => server.write(Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`), head])));
+    socket.on('data', (chunk: Buffer) => toServer(() => server.write(chunk)));
+    server.on('data', (chunk: Buffer) => toClient(() => socket.write(chunk)));
+    // Either end going away takes the other with it, as a real proxy's tunnel would; `end`
+    // (not `destroy`) so bytes still queued behind the latency get delivered first.
+    socket.on('close', () => toServer(() => {
+      links.delete(link);
+      server.end();
+    }));
+    server.on('close', () => toClient(() => {
+      links.delete(link);
+      socket.end();
+    }));
+  };
+
+  /** Sends the upgrade request on as plain HTTP and writes the server's answer back raw. */
+  const relayWithoutUpgrade = (req: http.IncomingMessage, socket: Duplex) => {
+    const headers = Object.fromEntries(Object.entries(req.headers).filter(([name]) => !hopByHop.has(name) && !name.startsWith('sec-websocket')));
+    const upstream = http.request({ host: target.hostname, port: targetPort, method: req.method, path: req.url, headers, agent });
+    upstream.on('error', () => socket.destroy());
+    upstream.on('response', (answer) => {
+      const body: Buffer[] = [];
+      answer.on('data', (chunk: Buffer) => body.push(chunk));
+      answer.on('end', () => {
+        const payload = Buffer.concat(body);
+        const head = [`HTTP/1.1 ${answer.statusCode ?? 502} ${answer.statusMessage ?? ''}`];
+        for (const [name, value] of Object.entries(answer.headers)) {
+          if (!hopByHop.has(name) && name !== 'content-length' && value !== undefined) head.push(`${name}: ${String(value)}`);
+        }
+        head.push(`content-length: ${payload.length}`, 'connection: close');
+        socket.end(Buffer.concat([Buffer.from(`${head.join('\r\n')}\r\n\r\n`), payload]));
+      });
+    });
+    upstream.end();
+  };
+
+  const killOne = (link: Link) => {
+    stats.kills++;
+    link.destroy();
+  };
+
+  const server = http.createServer(forward);
+  server.on('connection', track);
+  server.on('upgrade', upgrade);
+  server.on('clientError', (_error, socket) => socket.destroy());
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as net.AddressInfo).port;
+
+  const pick = (kinds: readonly LinkKind[] | undefined) => [...links].filter((link) => !kinds || kinds.includes(link.kind));
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    stats,
+    modes,
+    set(next) {
+      Object.assign(modes, next);
+    },
+    killAll(kinds) {
+      const chosen = pick(kinds);
+      chosen.forEach(killOne);
+      return chosen.length;
+    },
+    killRandomly({ everyMs, kinds, max = Infinity }) {
+      let killed = 0;
+      const timer = setInterval(() => {
+        const open = pick(kinds);
+        if (open.length === 0) return;
+        killOne(open[randomInt(open.length)]!);
+        if (++killed >= max) stop();
+      }, everyMs);
+      const stop = () => {
+        clearInterval(timer);
+        stopKillers.delete(stop);
+      };
+      stopKillers.add(stop);
+      return stop;
+    },
+    async close() {
+      for (const stop of [...stopKillers]) stop();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const link of [...links]) link.destroy();
+      for (const socket of [...sockets]) socket.destroy();
+      server.closeAllConnections();
+      agent.destroy();
+      await closed;
+    },
+  };
+}
