@@ -1,40 +1,144 @@
+// The build: ESM and CJS per entry point, the script-tag IIFE, and bundled declarations.
+// Browser entries and Node entries are separate builds, so no chunk is ever shared between
+// them and a guard can fail the build the moment a browser entry reaches Node-only code.
+import { readdirSync, rmSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { join, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import terser from '@rollup/plugin-terser';
 import { dts } from 'rollup-plugin-dts';
 import esbuild from 'rollup-plugin-esbuild';
 
-// Browser-safe entry points: they must never reach node: modules or src/server.
+// Browser-safe entry points (browser, worker, Node ≥ 20).
 const browserEntries = ['index', 'core', 'websocket', 'sse', 'longpoll'];
-// Node-only entry points.
-const nodeEntries = ['server', 'cli'];
+const src = resolve('src');
+const entriesOf = (names) => Object.fromEntries(names.map((name) => [name, `src/${name}.ts`]));
 
-const input = Object.fromEntries([...browserEntries, ...nodeEntries].map((name) => [name, `src/${name}.ts`]));
-const external = (id) => /^(node:|ws$|ioredis$|nanoevents$)/.test(id);
+const nodeBuiltins = new Set(builtinModules);
+const nodeOnlyPackages = new Set(['ws', 'ioredis']);
+const nodeOnlyFiles = new Set([join(src, 'server.ts'), join(src, 'cli.ts')]);
+
+/** Fails the build when a browser entry imports a Node builtin, a Node-only package or src/server. */
+function browserOnly() {
+  return {
+    name: 'lifeline-browser-only',
+    resolveId(source, importer) {
+      if (source.startsWith('node:') || nodeBuiltins.has(source) || nodeOnlyPackages.has(source)) {
+        this.error(`browser build reaches Node-only "${source}" from ${importer ?? 'an entry'}`);
+      }
+      return null;
+    },
+    load(id) {
+      if (id.startsWith(join(src, 'server') + sep) || nodeOnlyFiles.has(id)) {
+        this.error(`browser build reaches Node-only module ${id}`);
+      }
+      return null;
+    },
+  };
+}
+
+/** Resolves bare package imports that a build inlines (nanoevents), through Node's own resolver. */
+function inlinePackages(names) {
+  return {
+    name: 'lifeline-inline-packages',
+    resolveId(source) {
+      return names.includes(source) ? fileURLToPath(import.meta.resolve(source)) : null;
+    },
+  };
+}
+
+// Every file the builds below write under dist/chunks; the last build deletes the rest, so hashed
+// chunks from earlier builds don't pile up (and nothing is missing mid-build for a running test).
+const emittedChunks = new Set();
+function recordChunks() {
+  return {
+    name: 'lifeline-record-chunks',
+    writeBundle(_options, bundle) {
+      for (const fileName of Object.keys(bundle)) if (fileName.startsWith('chunks/')) emittedChunks.add(fileName.slice(7));
+    },
+  };
+}
+function pruneStaleChunks() {
+  return {
+    name: 'lifeline-prune-chunks',
+    closeBundle() {
+      let files = [];
+      try {
+        files = readdirSync('dist/chunks');
+      } catch {
+        return;
+      }
+      for (const file of files) if (!emittedChunks.has(file)) rmSync(join('dist/chunks', file), { force: true });
+    },
+  };
+}
+
+const chunkOutput = (format, extension) => ({
+  dir: 'dist',
+  format,
+  entryFileNames: `[name].${extension}`,
+  chunkFileNames: `chunks/[name]-[hash].${extension}`,
+  generatedCode: 'es2015',
+  ...(format === 'cjs' ? { exports: 'named' } : {}),
+});
+
+// Script-tag build: minified for bytes on the wire. Terser runs three passes; the unsafe options
+// kept here only assume what holds in our code (no reliance on Function.prototype.toString, no
+// getters with side effects, no `arguments` aliasing).
+// `toplevel` stays off: it would drop the `var Lifeline` that the IIFE assigns.
+const minify = terser({
+  ecma: 2020,
+  module: false,
+  compress: {
+    ecma: 2020,
+    passes: 3,
+    pure_getters: true,
+    unsafe: true,
+    unsafe_arrows: true,
+    unsafe_methods: true,
+    unsafe_symbols: true,
+    booleans_as_integers: false,
+  },
+  format: { comments: false, ecma: 2020 },
+});
 
 export default [
   {
-    input,
-    external,
-    plugins: [esbuild({ target: 'es2022' })],
-    output: [
-      { dir: 'dist', format: 'es', entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js' },
-      { dir: 'dist', format: 'cjs', entryFileNames: '[name].cjs', chunkFileNames: 'chunks/[name]-[hash].cjs' },
-    ],
+    // Browser entries, ESM: nanoevents stays an import so an application's bundler shares one copy.
+    input: entriesOf(browserEntries),
+    external: ['nanoevents'],
+    plugins: [browserOnly(), esbuild({ target: 'es2022' }), recordChunks()],
+    output: chunkOutput('es', 'js'),
+  },
+  {
+    // Browser entries, CJS for Node consumers that `require()`: nanoevents is ESM-only, so it is inlined.
+    input: entriesOf(browserEntries),
+    plugins: [browserOnly(), inlinePackages(['nanoevents']), esbuild({ target: 'es2022' }), recordChunks()],
+    output: chunkOutput('cjs', 'cjs'),
+  },
+  {
+    // Node entries: the server and the CLI (ESM), the server again as CJS.
+    input: entriesOf(['server', 'cli']),
+    external: (id) => id.startsWith('node:') || nodeBuiltins.has(id) || /^(ws|ioredis|nanoevents)(\/|$)/.test(id),
+    plugins: [esbuild({ target: 'es2022' }), recordChunks()],
+    output: chunkOutput('es', 'js'),
+  },
+  {
+    input: entriesOf(['server']),
+    external: (id) => id.startsWith('node:') || nodeBuiltins.has(id) || /^(ws|ioredis)(\/|$)/.test(id),
+    plugins: [inlinePackages(['nanoevents']), esbuild({ target: 'es2022' }), recordChunks()],
+    output: chunkOutput('cjs', 'cjs'),
   },
   {
     // The script-tag build: everything in one file, `window.Lifeline`.
     input: 'src/index.ts',
-    plugins: [esbuild({ target: 'es2020' })],
-    output: {
-      file: 'dist/lifeline.min.js',
-      format: 'iife',
-      name: 'Lifeline',
-      plugins: [terser({ compress: { passes: 2 }, mangle: { properties: false } })],
-    },
+    plugins: [browserOnly(), inlinePackages(['nanoevents']), esbuild({ target: 'es2020' })],
+    output: { file: 'dist/lifeline.min.js', format: 'iife', name: 'Lifeline', plugins: [minify] },
   },
   {
-    input: Object.fromEntries([...browserEntries, 'server'].map((name) => [name, `src/${name}.ts`])),
-    external,
-    plugins: [dts()],
+    input: entriesOf([...browserEntries, 'server']),
+    external: (id) => id.startsWith('node:') || nodeBuiltins.has(id) || /^(ws|ioredis|nanoevents)(\/|$)/.test(id),
+    plugins: [dts(), recordChunks(), pruneStaleChunks()],
     output: { dir: 'dist', format: 'es', entryFileNames: '[name].d.ts', chunkFileNames: 'chunks/[name]-[hash].d.ts' },
   },
 ];

@@ -1,0 +1,69 @@
+// The package's shape as users see it: every exports-map target exists, the declarations
+// name the public API, and the browser entries' import graph never reaches Node-only code.
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { distFile, pkg, repo } from './dist-helpers.js';
+
+const browserSubpaths = ['.', './core', './websocket', './sse', './longpoll'];
+
+/** Every module a dist ESM file reaches through static imports, and every bare specifier it names. */
+function importGraph(entry: string): { files: string[]; specifiers: string[] } {
+  const files = new Set<string>();
+  const specifiers = new Set<string>();
+  const visit = (file: string) => {
+    if (files.has(file)) return;
+    files.add(file);
+    const code = readFileSync(file, 'utf8');
+    for (const match of code.matchAll(/(?:^|[;\s])(?:import|export)\s*(?:[^'"]*?\sfrom\s*)?['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g)) {
+      const specifier = (match[1] ?? match[2])!;
+      if (specifier.startsWith('.')) visit(join(dirname(file), specifier));
+      else specifiers.add(specifier);
+    }
+  };
+  visit(entry);
+  return { files: [...files].map((file) => relative(repo, file)), specifiers: [...specifiers] };
+}
+
+describe('exports map', () => {
+  it('is side-effect free, has a bin, and main/module/types point at built files', () => {
+    expect(pkg.sideEffects).toBe(false);
+    for (const file of [pkg.main, pkg.module, pkg.types, ...Object.values(pkg.bin)]) {
+      expect(existsSync(join(repo, file)), `${file} exists`).toBe(true);
+    }
+  });
+
+  for (const [subpath, target] of Object.entries(pkg.exports)) {
+    if (typeof target === 'string') continue;
+    it(`"${subpath}" has types, import and require targets that exist`, () => {
+      expect(Object.keys(target)).toEqual(['types', 'import', 'require']); // types first, or TypeScript skips it
+      for (const file of Object.values(target)) distFile(file.replace(/^\.\/dist\//, ''));
+    });
+  }
+
+  for (const subpath of browserSubpaths) {
+    it(`"${subpath}" never reaches node: modules, ws, ioredis or the server`, () => {
+      const entry = (pkg.exports[subpath] as Record<string, string>).import!;
+      const { files, specifiers } = importGraph(join(repo, entry));
+      expect(specifiers.filter((s) => s !== 'nanoevents')).toEqual([]);
+      expect(files.filter((file) => /server|cli/.test(file))).toEqual([]);
+    });
+  }
+
+  it('the import-graph check sees Node-only imports when they are there (it can fail)', () => {
+    const { specifiers } = importGraph(distFile('server.js'));
+    expect(specifiers.some((s) => s.startsWith('node:') || s === 'ws')).toBe(true);
+  });
+
+  it('declarations name the public API of each entry', () => {
+    const declares = (file: string, names: string[]) => {
+      const text = readFileSync(distFile(file), 'utf8');
+      for (const name of names) expect(text, `${file} declares ${name}`).toMatch(new RegExp(`\\b${name}\\b`));
+    };
+    declares('index.d.ts', ['createClient', 'websocket', 'sse', 'longpoll', 'LifelineError']);
+    declares('core.d.ts', ['createClient', 'LifelineError']);
+    declares('websocket.d.ts', ['websocket', 'TransportFactory']);
+    declares('sse.d.ts', ['sse']);
+    declares('longpoll.d.ts', ['longpoll']);
+  });
+});

@@ -1,0 +1,62 @@
+// The size budget, enforced by `npm test`: the script-tag build and the smallest useful
+// à-la-carte build (core + WebSocket) must stay under their brotli budgets, and the à-la-carte
+// build must carry no SSE or long-polling code (tree-shaking proven by bundling a consumer).
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { brotliSize, bundleConsumer, bytes, distFile, gzipSize } from './dist-helpers.js';
+
+/** dist/lifeline.min.js, brotli at max quality. The goal is 3,584 (half of phoenix.js). */
+const SCRIPT_TAG_BUDGET = 4096;
+/** `lifeline/core` + `lifeline/websocket` bundled together by an application. */
+const CORE_WEBSOCKET_BUDGET = 2560;
+
+const coreWebSocketConsumer = `
+import { createClient } from 'lifeline/core';
+import { websocket } from 'lifeline/websocket';
+const client = createClient('https://example.test/rt', { transports: [websocket] });
+client.subscribe('chat').on('message', (data) => console.log(data));
+globalThis.client = client;
+`;
+
+// Strings that only the SSE and long-polling transports carry: their endpoints and wire details.
+const sseOrLongPollMarkers = ['sse?cid', 'poll?cid', 'send?cid', '&ack=', '/connect', 'text/plain', 'new EventSource', '.EventSource('];
+
+function report(label: string, code: string | Uint8Array, budget?: number): number {
+  const brotli = brotliSize(code);
+  const budgetText = budget === undefined ? '' : ` (budget ${bytes(budget)}, ${bytes(budget - brotli)} to spare)`;
+  console.log(`[size] ${label}: ${bytes(code.length)} min, ${bytes(gzipSize(code))} gzip, ${bytes(brotli)} brotli${budgetText}`);
+  return brotli;
+}
+
+describe('size budget', () => {
+  it(`dist/lifeline.min.js is at most ${SCRIPT_TAG_BUDGET} bytes brotli`, () => {
+    const code = readFileSync(distFile('lifeline.min.js'));
+    expect(report('dist/lifeline.min.js', code, SCRIPT_TAG_BUDGET)).toBeLessThanOrEqual(SCRIPT_TAG_BUDGET);
+  });
+
+  it(`lifeline/core + lifeline/websocket bundle to at most ${CORE_WEBSOCKET_BUDGET} bytes brotli with no SSE or long-poll code`, async () => {
+    const code = await bundleConsumer(coreWebSocketConsumer);
+    expect(report('lifeline/core + lifeline/websocket (esbuild, minified)', code, CORE_WEBSOCKET_BUDGET)).toBeLessThanOrEqual(
+      CORE_WEBSOCKET_BUDGET,
+    );
+    expect(code).toContain('/ws');
+    for (const marker of sseOrLongPollMarkers) expect(code, `"${marker}" leaked into a WebSocket-only build`).not.toContain(marker);
+  });
+
+  it('the same markers do appear when a consumer imports the SSE and long-poll transports (the check above can fail)', async () => {
+    const code = await bundleConsumer(`
+      import { createClient } from 'lifeline/core';
+      import { sse } from 'lifeline/sse';
+      import { longpoll } from 'lifeline/longpoll';
+      globalThis.client = createClient('https://example.test/rt', { transports: [sse, longpoll] });
+    `);
+    for (const marker of ['sse?cid', 'poll?cid', '/connect']) expect(code).toContain(marker);
+  });
+
+  it('lifeline (all transports) as an application bundles it, for the record', async () => {
+    const code = await bundleConsumer(`import { createClient } from 'lifeline'; globalThis.client = createClient('https://example.test/rt');`);
+    // Everything the script tag has, minus the IIFE wrapper: it must fit the same budget.
+    expect(report('lifeline (esbuild, minified)', code, SCRIPT_TAG_BUDGET)).toBeLessThanOrEqual(SCRIPT_TAG_BUDGET);
+    for (const marker of ['/ws', 'sse?cid', 'poll?cid', '/connect']) expect(code).toContain(marker);
+  });
+});
