@@ -1,0 +1,128 @@
+/**
+ * The `lifeline-server` command: the reference server with the memory broker.
+ * Importing this module runs it (bin/lifeline-server.js imports the built dist/cli.js).
+ */
+import { readFile } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parseArgs } from 'node:util';
+import { createServer } from './server/server.js';
+import type { ServerOptions } from './server/options.js';
+
+const usage = `Usage: lifeline-server [options]
+
+  --port <n>             port to listen on; 0 picks a free one (default 3000)
+  --host <host>          interface to bind (default 127.0.0.1)
+  --path <path>          base path of the endpoints (default /rt)
+  --heartbeat <ms>       heartbeat interval (default 25000)
+  --history <n>          messages kept per channel for replay (default 1000)
+  --api-key <key>        enable POST {path}/publish with "Authorization: Bearer <key>"
+  --allow-origin <url>   allow a cross-origin page (repeatable; "*" allows all)
+  --redis <url>          use a Redis broker (not supported yet)
+  --demo                 serve the demo page at / and dist/lifeline.min.js
+  --help                 show this help
+`;
+
+/** A command-line mistake: printed with the usage hint, exit code 2. */
+class UsageError extends Error {}
+
+function whole(name: string, text: string | undefined, fallback: number, min: number, max: number): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < min || value > max) throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, got "${text}"`);
+  return value;
+}
+
+function parse(argv: string[]) {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        port: { type: 'string' },
+        host: { type: 'string' },
+        path: { type: 'string' },
+        heartbeat: { type: 'string' },
+        history: { type: 'string' },
+        'api-key': { type: 'string' },
+        'allow-origin': { type: 'string', multiple: true },
+        redis: { type: 'string' },
+        demo: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  return values;
+}
+
+/** Serves the demo page and the script-tag bundle, read from the package next to dist/. */
+function demoHandler(): (req: IncomingMessage, res: ServerResponse) => void {
+  const files = new Map([
+    ['/', { url: new URL('../demo/index.html', import.meta.url), type: 'text/html; charset=utf-8' }],
+    ['/lifeline.min.js', { url: new URL('./lifeline.min.js', import.meta.url), type: 'text/javascript; charset=utf-8' }],
+  ]);
+  return (req, res) => {
+    const file = req.method === 'GET' ? files.get(new URL(req.url ?? '/', 'http://localhost').pathname) : undefined;
+    if (!file) {
+      res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Not found\n');
+      return;
+    }
+    readFile(file.url).then(
+      (body) => res.writeHead(200, { 'Content-Type': file.type, 'Cache-Control': 'no-cache' }).end(body),
+      () => res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Not built yet: run npm run build\n'),
+    );
+  };
+}
+
+async function main(argv: string[]): Promise<void> {
+  const values = parse(argv);
+  if (values.help) {
+    process.stdout.write(usage);
+    return;
+  }
+  if (values.redis !== undefined) throw new UsageError('--redis is not supported yet');
+  const port = whole('port', values.port, 3000, 0, 65535);
+  const host = values.host ?? '127.0.0.1';
+  const options: ServerOptions = {
+    heartbeat: whole('heartbeat', values.heartbeat, 25_000, 10, 2 ** 31 - 1),
+    historySize: whole('history', values.history, 1000, 0, 10_000_000),
+    allowOrigins: values['allow-origin'] ?? [],
+  };
+  if (values.path !== undefined) options.path = values.path;
+  if (values['api-key'] !== undefined) options.apiKey = values['api-key'];
+  if (values.demo) options.fallback = demoHandler();
+  let server;
+  try {
+    server = createServer(options);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const { url } = await server.listen(port, host);
+  process.stdout.write(`lifeline-server listening on ${url}\n`);
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    server.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`lifeline-server: shutdown failed: ${String(error)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof UsageError) {
+    process.stderr.write(`lifeline-server: ${error.message}\nRun lifeline-server --help for the options.\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`lifeline-server: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

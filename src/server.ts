@@ -1,0 +1,12 @@
+/** `lifeline/server`: the reference server (Node only) and its brokers. */
+export { createServer, type LifelineServer } from './server/server.js';
+export {
+  serverDefaults,
+  type AuthenticateContext,
+  type AuthorizeAction,
+  type ServerOptions,
+  type ServerTransport,
+} from './server/options.js';
+export type { PublishAck } from './server/http-api.js';
+export { memoryBroker, type MemoryBrokerOptions } from './server/brokers/memory.js';
+export type { Broker, BrokerHealth, PublishResult, ReadResult, StoredMessage } from './server/brokers/broker.js';

@@ -1,0 +1,64 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ErrorCode, PROTOCOL_VERSION, decodeWire, isProblem } from '../protocol/index.js';
+import type { ServerContext } from './context.js';
+import { acceptFrames, receiveFrames } from './inbound.js';
+import { clientIp } from './limits.js';
+import type { LongPollEndpoint } from './long-polling-endpoint.js';
+import type { SseEndpoint } from './sse-endpoint.js';
+import { BodyTooLarge, bearerToken, parseJson, readBody, sendError, sendJson, sendTooLarge } from './http-util.js';
+
+/** Reads a body, answering 413 itself when it is too large; undefined means "already answered". */
+async function body(req: IncomingMessage, res: ServerResponse, max: number): Promise<string | undefined> {
+  try {
+    return await readBody(req, max);
+  } catch (error) {
+    if (error instanceof BodyTooLarge) sendTooLarge(res, error);
+    else res.destroy();
+    return undefined;
+  }
+}
+
+/**
+ * `POST {path}/connect` with `{ "v": 1, "transport": "sse" | "longpoll" }` and an optional
+ * `Authorization: Bearer <token>`: authenticates and answers `{ cid }`.
+ */
+export async function handleConnect(
+  req: IncomingMessage, res: ServerResponse, context: ServerContext, sse: SseEndpoint, longPoll: LongPollEndpoint,
+): Promise<void> {
+  const text = await body(req, res, context.options.maxMessageSize);
+  if (text === undefined) return;
+  const parsed = parseJson(text);
+  if (!parsed.ok) return sendError(res, 400, ErrorCode.BAD_JSON, 'Body is not valid JSON');
+  const value = parsed.value;
+  const { v, transport } = (typeof value === 'object' && value !== null ? value : {}) as { v?: unknown; transport?: unknown };
+  if (typeof v !== 'number' || (transport !== 'sse' && transport !== 'longpoll')) {
+    return sendError(res, 400, ErrorCode.BAD_FRAME, 'Body must be { "v": 1, "transport": "sse" | "longpoll" }');
+  }
+  if (v !== PROTOCOL_VERSION) {
+    return sendError(res, 400, ErrorCode.UNSUPPORTED_VERSION, `Protocol version ${v} is not supported; this server speaks ${PROTOCOL_VERSION}`);
+  }
+  const auth = await context.authenticate(bearerToken(req), transport, req);
+  if (!auth.ok) return sendError(res, 401, ErrorCode.UNAUTHORIZED, 'Authentication failed');
+  if (context.stopping) return sendError(res, 503, ErrorCode.SHUTTING_DOWN, 'Server is shutting down');
+  const ip = clientIp(req.socket);
+  if (!context.limiter.acquire(ip)) {
+    return sendError(res, 429, ErrorCode.TOO_MANY_CONNECTIONS, `At most ${context.options.maxConnectionsPerIp} connections per IP address`);
+  }
+  const cid = transport === 'sse' ? sse.issue(auth.principal, ip) : longPoll.start(auth.principal, ip);
+  sendJson(res, 200, { cid });
+}
+
+/** `POST {path}/send?cid=`: client frames for an SSE or long-poll connection; answers 204. */
+export async function handleSend(req: IncomingMessage, res: ServerResponse, context: ServerContext, cid: string): Promise<void> {
+  const connection = context.connections.get(cid);
+  if (!connection || connection.transport === 'websocket') {
+    req.resume();
+    return sendError(res, 404, ErrorCode.UNKNOWN_CONNECTION, 'Unknown or closed cid');
+  }
+  const text = await body(req, res, context.options.maxMessageSize);
+  if (text === undefined) return;
+  const frames = decodeWire(text);
+  if (isProblem(frames)) return sendError(res, 400, frames.problem, frames.message);
+  if (acceptFrames(connection, frames, context.options)) receiveFrames(connection, frames, context);
+  res.writeHead(204).end();
+}

@@ -1,0 +1,109 @@
+import { CloseCode, encodeWire, type ServerFrame } from '../protocol/index.js';
+import type { Subscription } from './hub.js';
+import type { ServerTransport } from './options.js';
+
+/**
+ * The transport-specific end of a connection: how a wire message is written, how many bytes
+ * are still waiting to go out, and how the transport is ended.
+ */
+export interface ConnectionSink {
+  readonly transport: ServerTransport;
+  /** Whether the server sends `ping` when idle (a long poll is its own heartbeat, so it doesn't). */
+  readonly pingsWhenIdle: boolean;
+  /** Writes one wire message; `frames` are the frames `text` encodes. */
+  write(text: string, frames: readonly ServerFrame[]): void;
+  /** Bytes written but not yet taken by the client. */
+  pendingBytes(): number;
+  /** Ends the transport with a close code (a `bye` frame where the transport has no close code). */
+  end(code: number, reason: string): void;
+}
+
+/** Settings a connection needs from the server options. */
+export interface ConnectionSettings {
+  heartbeat: number;
+  maxSendBuffer: number;
+}
+
+/**
+ * One client connection on any transport. Frames sent during one turn of the event loop are
+ * queued and written together as one wire message in the next `setImmediate`, because
+ * browsers pay per WebSocket frame, SSE event and HTTP response.
+ */
+export class Connection {
+  /** Per-channel state owned by the hub, keyed by channel name. */
+  readonly subscriptions = new Map<string, Subscription>();
+  /** Serialises the handling of this connection's incoming wire messages. */
+  inbox: Promise<void> = Promise.resolve();
+  private queue: ServerFrame[] = [];
+  private flushHandle: NodeJS.Immediate | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private silenceTimer: NodeJS.Timeout | undefined;
+  private isClosed = false;
+
+  constructor(
+    /** Connection id, announced in `welcome`. */
+    readonly cid: string,
+    /** Peer address, for the per-IP limit. */
+    readonly ip: string,
+    /** What `authenticate` returned. */
+    readonly principal: unknown,
+    private readonly sink: ConnectionSink,
+    private readonly settings: ConnectionSettings,
+    private readonly onClosed: (connection: Connection) => void,
+  ) {
+    if (sink.pingsWhenIdle) {
+      this.idleTimer = setTimeout(() => this.send({ type: 'ping' }), settings.heartbeat);
+    }
+    // Only a WebSocket client pings, so only there does silence mean the peer is gone.
+    if (sink.transport === 'websocket') {
+      this.silenceTimer = setTimeout(() => this.close(CloseCode.HEARTBEAT_TIMEOUT, 'heartbeat timeout'), 2 * settings.heartbeat);
+    }
+  }
+
+  /** The transport this connection runs on. */
+  get transport(): ServerTransport {
+    return this.sink.transport;
+  }
+
+  /** True once {@link close} has run. */
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  /** Queues a frame; everything queued in this turn goes out as one wire message. */
+  send(frame: ServerFrame): void {
+    if (this.isClosed) return;
+    this.queue.push(frame);
+    this.flushHandle ??= setImmediate(() => this.flush());
+  }
+
+  /** Notes that the client sent something, which keeps a WebSocket alive. */
+  received(): void {
+    this.silenceTimer?.refresh();
+  }
+
+  /** Ends the connection once; queued frames go out first unless the client is too slow to take them. */
+  close(code: number, reason: string): void {
+    if (this.isClosed) return;
+    if (code !== CloseCode.SLOW_CONSUMER) this.flush();
+    this.isClosed = true;
+    clearImmediate(this.flushHandle);
+    clearTimeout(this.idleTimer);
+    clearTimeout(this.silenceTimer);
+    this.queue = [];
+    this.onClosed(this);
+    this.sink.end(code, reason);
+  }
+
+  private flush(): void {
+    this.flushHandle = undefined;
+    if (this.isClosed || this.queue.length === 0) return;
+    const frames = this.queue;
+    this.queue = [];
+    this.sink.write(encodeWire(frames), frames);
+    this.idleTimer?.refresh();
+    if (this.sink.pendingBytes() > this.settings.maxSendBuffer) {
+      this.close(CloseCode.SLOW_CONSUMER, 'slow consumer: send buffer over maxSendBuffer');
+    }
+  }
+}

@@ -1,0 +1,68 @@
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { PROTOCOL_VERSION } from '../protocol/index.js';
+import { Connection, type ConnectionSink } from './connection.js';
+import { Hub } from './hub.js';
+import type { InboundContext } from './inbound.js';
+import { IpLimiter } from './limits.js';
+import type { ResolvedServerOptions, ServerTransport } from './options.js';
+
+/** Outcome of the `authenticate` hook. */
+export type AuthResult = { ok: true; principal: unknown } | { ok: false };
+
+/**
+ * State shared by every endpoint of one server: options, hub, live connections, the per-IP
+ * limiter, and the things that must be waited for on shutdown.
+ */
+export class ServerContext implements InboundContext {
+  readonly hub: Hub;
+  readonly limiter: IpLimiter;
+  /** Live connections by cid. */
+  readonly connections = new Map<string, Connection>();
+  /** Transports still winding down; `close()` waits for them. */
+  readonly closing = new Set<Promise<void>>();
+  /** Called once when the server starts stopping. */
+  readonly stopHooks = new Set<() => void>();
+  stopping = false;
+
+  constructor(readonly options: ResolvedServerOptions) {
+    this.hub = new Hub(options.broker);
+    this.limiter = new IpLimiter(options.maxConnectionsPerIp);
+  }
+
+  /** Runs the `authenticate` hook; no hook accepts everyone. */
+  async authenticate(token: string | undefined, transport: ServerTransport, request: IncomingMessage): Promise<AuthResult> {
+    const hook = this.options.authenticate;
+    if (!hook) return { ok: true, principal: undefined };
+    try {
+      const principal = await hook(token === undefined ? { transport, request } : { token, transport, request });
+      return principal === false ? { ok: false } : { ok: true, principal };
+    } catch {
+      return { ok: false };
+    }
+  }
+
+  /**
+   * Opens a connection whose IP slot is already taken, sends `welcome`, and arranges that
+   * closing it releases the slot and its subscriptions.
+   */
+  open(cid: string, ip: string, principal: unknown, sink: ConnectionSink): Connection {
+    const connection = new Connection(cid, ip, principal, sink, this.options, (closed) => {
+      this.connections.delete(closed.cid);
+      this.limiter.release(closed.ip);
+      this.hub.dropConnection(closed);
+    });
+    this.connections.set(cid, connection);
+    connection.send({ type: 'welcome', v: PROTOCOL_VERSION, cid, heartbeat: this.options.heartbeat, time: Date.now() });
+    return connection;
+  }
+
+  /** Registers a promise that settles when a transport has finished closing. */
+  track(done: Promise<void>): void {
+    this.closing.add(done);
+    void done.finally(() => this.closing.delete(done));
+  }
+}
+
+/** A fresh, unguessable connection id (it doubles as the SSE/long-poll ticket). */
+export const newCid = (): string => randomBytes(16).toString('base64url');

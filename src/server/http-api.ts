@@ -1,0 +1,84 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ErrorCode } from '../protocol/index.js';
+import type { ServerContext } from './context.js';
+import { describe } from './hub.js';
+import { BodyTooLarge, bearerToken, parseJson, readBody, sendError, sendJson, sendTooLarge } from './http-util.js';
+
+/** What a publish through the server produced. */
+export interface PublishAck {
+  channel: string;
+  seq: number;
+  epoch: string;
+}
+
+const sameKey = (given: string, expected: string): boolean => {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+};
+
+const validChannel = (value: unknown): value is string => typeof value === 'string' && value.length >= 1 && value.length <= 256;
+const validId = (value: unknown): value is string => typeof value === 'string' && value.length >= 1 && value.length <= 64;
+
+/** Publishes through the broker, checking the same field rules as a `pub` frame. */
+export async function publish(context: ServerContext, channel: string, data: unknown, id?: string): Promise<PublishAck> {
+  if (!validChannel(channel)) throw new TypeError('publish: channel must be a string of 1–256 characters');
+  if (data === undefined) throw new TypeError('publish: data is required (use null for nothing)');
+  if (id !== undefined && !validId(id)) throw new TypeError('publish: id must be a string of 1–64 characters');
+  const result = await context.options.broker.publish(channel, data, id);
+  return { channel, seq: result.seq, epoch: result.epoch };
+}
+
+/** `POST {path}/publish` for backends: `Authorization: Bearer <apiKey>`, body `{ channel, data, id? }`. */
+export async function handlePublish(req: IncomingMessage, res: ServerResponse, context: ServerContext): Promise<void> {
+  const { apiKey, maxMessageSize } = context.options;
+  if (apiKey === undefined) {
+    req.resume();
+    return sendError(res, 404, ErrorCode.NOT_FOUND, 'The publish API is off: the server has no apiKey');
+  }
+  const token = bearerToken(req);
+  if (token === undefined || !sameKey(token, apiKey)) {
+    req.resume();
+    return sendError(res, 401, ErrorCode.UNAUTHORIZED, 'Missing or wrong API key (Authorization: Bearer <key>)');
+  }
+  let text: string;
+  try {
+    text = await readBody(req, maxMessageSize);
+  } catch (error) {
+    if (error instanceof BodyTooLarge) sendTooLarge(res, error);
+    else res.destroy();
+    return;
+  }
+  const parsed = parseJson(text);
+  if (!parsed.ok) return sendError(res, 400, ErrorCode.BAD_JSON, 'Body is not valid JSON');
+  const value = parsed.value;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return sendError(res, 400, ErrorCode.BAD_FRAME, 'Body must be a JSON object { "channel": string, "data": any, "id"?: string }');
+  }
+  const fields = new Map(Object.entries(value));
+  const channel = fields.get('channel');
+  const data = fields.get('data');
+  const id = fields.get('id');
+  if (!validChannel(channel)) return sendError(res, 400, ErrorCode.BAD_FRAME, '"channel" must be a string of 1–256 characters');
+  if (data === undefined) return sendError(res, 400, ErrorCode.BAD_FRAME, '"data" is required (use null for nothing)');
+  if (id !== undefined && !validId(id)) return sendError(res, 400, ErrorCode.BAD_FRAME, '"id" must be a string of 1–64 characters');
+  try {
+    sendJson(res, 200, await publish(context, channel, data, id));
+  } catch (error) {
+    sendError(res, 503, ErrorCode.BROKER_UNAVAILABLE, `Publish failed: ${describe(error)}`);
+  }
+}
+
+/** `GET {path}/health`. */
+export function handleHealth(res: ServerResponse, context: ServerContext): void {
+  if (context.stopping) return sendJson(res, 503, { status: 'stopping', connections: context.connections.size });
+  let broker: { ok: boolean; detail?: string };
+  try {
+    const health = context.options.broker.health();
+    broker = health.detail === undefined ? { ok: health.ok } : { ok: health.ok, detail: health.detail };
+  } catch (error) {
+    broker = { ok: false, detail: describe(error) };
+  }
+  sendJson(res, 200, { status: broker.ok ? 'ok' : 'degraded', connections: context.connections.size, broker });
+}

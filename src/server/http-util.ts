@@ -1,0 +1,75 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ErrorCode } from '../protocol/index.js';
+
+/** Answers with a JSON body. */
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  if (res.headersSent || res.destroyed) return;
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    ...headers,
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(text),
+    'Cache-Control': 'no-store',
+  });
+  res.end(text);
+}
+
+/** Answers with the protocol's HTTP error body `{ error: { code, message } }`. */
+export function sendError(res: ServerResponse, status: number, code: ErrorCode, message: string, headers?: Record<string, string>): void {
+  sendJson(res, status, { error: { code, message } }, headers);
+}
+
+/** Raised by {@link readBody} when the body is larger than allowed. */
+export class BodyTooLarge extends Error {
+  readonly code = ErrorCode.FRAME_TOO_LARGE;
+}
+
+/**
+ * Reads a request body as UTF-8 text, refusing (without buffering it) one larger than `max`
+ * bytes. On refusal the rest of the body is not read, so the answer sets `Connection: close`.
+ */
+export function readBody(req: IncomingMessage, max: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > max) {
+      reject(new BodyTooLarge(`Body of ${declared} bytes exceeds maxMessageSize (${max})`));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > max) {
+        req.off('data', onData);
+        req.pause();
+        reject(new BodyTooLarge(`Body exceeds maxMessageSize (${max} bytes)`));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+/** Answers 413 for a body over the limit; the unread remainder means the socket can't be reused. */
+export function sendTooLarge(res: ServerResponse, error: BodyTooLarge, headers: Record<string, string> = {}): void {
+  sendError(res, 413, ErrorCode.FRAME_TOO_LARGE, error.message, { ...headers, Connection: 'close' });
+}
+
+/** The token of an `Authorization: Bearer <token>` header, if any. */
+export function bearerToken(req: IncomingMessage): string | undefined {
+  const header = req.headers.authorization;
+  const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+  return match?.[1];
+}
+
+/** Parses JSON text without throwing. */
+export function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch {
+    return { ok: false };
+  }
+}

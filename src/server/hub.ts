@@ -1,0 +1,225 @@
+import { ErrorCode, type Cursor, type GapFrame, type SubscribedFrame } from '../protocol/index.js';
+import type { Broker, ReadResult, StoredMessage } from './brokers/broker.js';
+import type { Connection } from './connection.js';
+
+/** One connection's subscription to one channel. */
+export class Subscription {
+  /** While true, the history is being read and live messages wait in `held`. */
+  resuming = true;
+  /** False once the subscription was replaced or ended: late async results are dropped. */
+  active = true;
+  held: StoredMessage[] = [];
+  /** The last position sent to the client. */
+  epoch = '';
+  seq = 0;
+
+  constructor(readonly connection: Connection, readonly channel: string) {}
+
+  /** Sends `message` unless the client already has it; announces an epoch change as a gap. */
+  forward(message: StoredMessage): void {
+    if (message.epoch !== this.epoch) {
+      this.connection.send({
+        type: 'gap', channel: this.channel, epoch: message.epoch, seq: message.seq - 1,
+        reason: 'epoch', from: { epoch: this.epoch, seq: this.seq },
+      });
+    } else if (message.seq <= this.seq) return;
+    this.epoch = message.epoch;
+    this.seq = message.seq;
+    this.connection.send({ type: 'msg', channel: message.channel, epoch: message.epoch, seq: message.seq, data: message.data });
+  }
+}
+
+/** One broker subscription per channel, shared by every local subscriber. */
+interface ChannelFeed {
+  readonly name: string;
+  readonly subscribers: Set<Subscription>;
+  ready: Promise<void>;
+  unsubscribe: (() => void) | undefined;
+  closed: boolean;
+  /** The last message fanned out, to spot seq jumps. */
+  last: Cursor | undefined;
+  /** Live messages held back while a hole is read from the broker. */
+  repairing: StoredMessage[] | undefined;
+}
+
+/** How a subscribe is answered: the first frame and the history to replay after it. */
+export interface ResumePlan {
+  frame: SubscribedFrame | GapFrame;
+  replay: StoredMessage[];
+}
+
+const HEAD = Number.MAX_SAFE_INTEGER;
+
+/**
+ * Decides how to answer `sub` with `since` (PROTOCOL.md `sub` and `gap`). `read` is the broker's
+ * read; it is called once, or twice when the cursor is unusable and all retained history is needed.
+ */
+export async function planResume(channel: string, since: Cursor | undefined, read: (after: number) => Promise<ReadResult>): Promise<ResumePlan> {
+  const near = await read(since ? since.seq : HEAD);
+  if (!since) return { frame: { type: 'subscribed', channel, epoch: near.epoch, seq: near.head }, replay: [] };
+  if (since.epoch === near.epoch && since.seq >= near.first - 1 && since.seq <= near.head) {
+    return { frame: { type: 'subscribed', channel, epoch: near.epoch, seq: since.seq }, replay: near.messages };
+  }
+  // Unusable cursor: continue after the oldest retained message, replaying all we still hold.
+  const all = since.epoch === near.epoch && since.seq < near.first ? near : await read(0);
+  return {
+    frame: {
+      type: 'gap', channel, epoch: all.epoch, seq: all.first - 1,
+      reason: since.epoch === all.epoch ? 'window' : 'epoch', from: { epoch: since.epoch, seq: since.seq },
+    },
+    replay: all.messages.filter((m) => m.epoch === all.epoch && m.seq >= all.first),
+  };
+}
+
+/**
+ * Channels, subscriptions and fan-out. Holds one broker subscription per channel, makes resume
+ * race-free (the live feed is subscribed before history is read, and live messages that arrive
+ * meanwhile are held and merged by seq), and repairs seq jumps in the live feed from history.
+ */
+export class Hub {
+  private readonly feeds = new Map<string, ChannelFeed>();
+
+  constructor(private readonly broker: Broker) {}
+
+  /** Number of channels with at least one local subscriber. */
+  get channelCount(): number {
+    return this.feeds.size;
+  }
+
+  /**
+   * Subscribes `connection` to `channel` (replacing an existing subscription) and sends the
+   * `subscribed`/`gap` frame, the replay, then live messages.
+   */
+  async subscribe(connection: Connection, channel: string, since: Cursor | undefined): Promise<void> {
+    const previous = connection.subscriptions.get(channel);
+    if (previous) this.remove(previous);
+    const subscription = new Subscription(connection, channel);
+    connection.subscriptions.set(channel, subscription);
+    const feed = this.feed(channel);
+    feed.subscribers.add(subscription);
+    try {
+      await feed.ready;
+      if (!subscription.active) return;
+      const plan = await planResume(channel, since, (after) => this.broker.read(channel, after));
+      if (!subscription.active) return;
+      connection.send(plan.frame);
+      subscription.epoch = plan.frame.epoch;
+      subscription.seq = plan.frame.seq;
+      for (const message of plan.replay) subscription.forward(message);
+      subscription.resuming = false;
+      for (const message of subscription.held) subscription.forward(message);
+      subscription.held = [];
+    } catch (error) {
+      if (!subscription.active) return;
+      this.remove(subscription);
+      connection.send({ type: 'error', code: ErrorCode.BROKER_UNAVAILABLE, message: `Subscribe to "${channel}" failed: ${describe(error)}`, channel });
+    }
+  }
+
+  /** Ends `connection`'s subscription to `channel`, if any. */
+  unsubscribe(connection: Connection, channel: string): void {
+    const subscription = connection.subscriptions.get(channel);
+    if (subscription) this.remove(subscription);
+  }
+
+  /** Ends every subscription of a closing connection. */
+  dropConnection(connection: Connection): void {
+    for (const subscription of [...connection.subscriptions.values()]) this.remove(subscription);
+  }
+
+  /** Ends every broker subscription. */
+  close(): void {
+    for (const feed of this.feeds.values()) {
+      feed.closed = true;
+      feed.unsubscribe?.();
+    }
+    this.feeds.clear();
+  }
+
+  private remove(subscription: Subscription): void {
+    subscription.active = false;
+    const { connection, channel } = subscription;
+    if (connection.subscriptions.get(channel) === subscription) connection.subscriptions.delete(channel);
+    const feed = this.feeds.get(channel);
+    if (!feed) return;
+    feed.subscribers.delete(subscription);
+    if (feed.subscribers.size === 0) {
+      feed.closed = true;
+      this.feeds.delete(channel);
+      feed.unsubscribe?.();
+    }
+  }
+
+  private feed(channel: string): ChannelFeed {
+    const existing = this.feeds.get(channel);
+    if (existing) return existing;
+    const feed: ChannelFeed = {
+      name: channel, subscribers: new Set(), ready: Promise.resolve(), unsubscribe: undefined,
+      closed: false, last: undefined, repairing: undefined,
+    };
+    feed.ready = this.broker.subscribe(channel, (message) => this.onLive(feed, message)).then(
+      (unsubscribe) => {
+        if (feed.closed) unsubscribe();
+        else feed.unsubscribe = unsubscribe;
+      },
+      (error: unknown) => {
+        feed.closed = true;
+        if (this.feeds.get(channel) === feed) this.feeds.delete(channel);
+        throw error;
+      },
+    );
+    this.feeds.set(channel, feed);
+    return feed;
+  }
+
+  private onLive(feed: ChannelFeed, message: StoredMessage, repairAllowed = true): void {
+    if (feed.closed) return;
+    if (feed.repairing) {
+      feed.repairing.push(message);
+      return;
+    }
+    const { last } = feed;
+    if (repairAllowed && last && message.epoch === last.epoch && message.seq > last.seq + 1) {
+      this.repair(feed, message, last.seq);
+    } else if (repairAllowed && last && message.epoch !== last.epoch && message.seq > 1) {
+      feed.last = { epoch: message.epoch, seq: 0 };
+      this.repair(feed, message, 0);
+    } else {
+      this.fanOut(feed, message);
+    }
+  }
+
+  /** Reads the messages a live feed skipped, then releases what was held meanwhile. */
+  private repair(feed: ChannelFeed, message: StoredMessage, after: number): void {
+    feed.repairing = [message];
+    // Whatever is still missing after one read (trimmed, or the read failed) is not read again:
+    // each client sees the jump and re-subscribes with its cursor.
+    const release = () => {
+      const held = feed.repairing ?? [];
+      feed.repairing = undefined;
+      for (const next of held) this.onLive(feed, next, false);
+    };
+    this.broker.read(feed.name, after).then(
+      (result) => {
+        for (const missing of result.messages) {
+          if (missing.epoch === feed.last?.epoch && missing.seq <= message.seq) this.fanOut(feed, missing);
+        }
+        release();
+      },
+      release,
+    );
+  }
+
+  private fanOut(feed: ChannelFeed, message: StoredMessage): void {
+    const { last } = feed;
+    if (last && last.epoch === message.epoch && message.seq <= last.seq) return;
+    feed.last = { epoch: message.epoch, seq: message.seq };
+    for (const subscription of feed.subscribers) {
+      if (subscription.resuming) subscription.held.push(message);
+      else subscription.forward(message);
+    }
+  }
+}
+
+/** A short description of an unknown thrown value. */
+export const describe = (error: unknown): string => (error instanceof Error ? error.message : String(error)).slice(0, 512);

@@ -1,0 +1,125 @@
+import {
+  ErrorCode, decodeWire, isProblem, validateClientFrame, type ClientFrame, type ErrorFrame, type WireProblem,
+} from '../protocol/index.js';
+import type { Connection } from './connection.js';
+import { describe, type Hub } from './hub.js';
+import type { ResolvedServerOptions } from './options.js';
+
+/** What handling a client frame needs from the server. */
+export interface InboundContext {
+  hub: Hub;
+  options: ResolvedServerOptions;
+}
+
+const validName = (value: unknown, max: number): value is string =>
+  typeof value === 'string' && value.length > 0 && value.length <= max;
+
+/** An error frame for a refused frame, pointing at its publish id or channel when those are well formed. */
+function refusal(code: ErrorCode, message: string, raw?: unknown): ErrorFrame {
+  const frame: ErrorFrame = { type: 'error', code, message };
+  if (typeof raw === 'object' && raw !== null) {
+    const { id, channel } = raw as { id?: unknown; channel?: unknown };
+    if (validName(id, 64)) frame.id = id;
+    if (validName(channel, 256)) frame.channel = channel;
+  }
+  return frame;
+}
+
+/**
+ * Splits a client wire message into frames. Returns the raw frames, or sends the error that
+ * refuses the whole message (bad JSON, not an array, too many frames) and returns undefined.
+ */
+export function splitWire(connection: Connection, text: string, options: ResolvedServerOptions): unknown[] | undefined {
+  const decoded = decodeWire(text);
+  if (isProblem(decoded)) {
+    connection.send(refusal(decoded.problem, decoded.message));
+    return undefined;
+  }
+  return acceptFrames(connection, decoded, options) ? decoded : undefined;
+}
+
+/** False (after sending `TOO_MANY_FRAMES`) when a wire message holds more frames than allowed. */
+export function acceptFrames(connection: Connection, frames: readonly unknown[], options: ResolvedServerOptions): boolean {
+  if (frames.length <= options.maxFramesPerMessage) return true;
+  connection.send(refusal(ErrorCode.TOO_MANY_FRAMES, `Message holds ${frames.length} frames; at most ${options.maxFramesPerMessage} are accepted`));
+  return false;
+}
+
+/**
+ * Handles raw client frames in order, after any earlier message of the same connection.
+ * A frame that throws unexpectedly ends the connection with 1011, never the process.
+ */
+export function receiveFrames(connection: Connection, frames: readonly unknown[], context: InboundContext): void {
+  connection.inbox = connection.inbox
+    .then(async () => {
+      for (const raw of frames) {
+        if (connection.closed) return;
+        await handleFrame(connection, raw, context);
+      }
+    })
+    .catch(() => connection.close(1011, 'internal error'));
+}
+
+/** Handles one wire message of text from a client. */
+export function receiveWire(connection: Connection, text: string, context: InboundContext): void {
+  const frames = splitWire(connection, text, context.options);
+  if (frames) receiveFrames(connection, frames, context);
+}
+
+async function allowed(connection: Connection, channel: string, action: 'subscribe' | 'publish', context: InboundContext): Promise<boolean> {
+  const { authorize } = context.options;
+  if (!authorize) return true;
+  try {
+    return (await authorize(connection.principal, channel, action)) === true;
+  } catch {
+    return false;
+  }
+}
+
+async function handleFrame(connection: Connection, raw: unknown, context: InboundContext): Promise<void> {
+  const frame: ClientFrame | WireProblem = validateClientFrame(raw);
+  if (isProblem(frame)) {
+    connection.send(refusal(frame.problem, frame.message, raw));
+    return;
+  }
+  switch (frame.type) {
+    case 'hello':
+      connection.send(refusal(ErrorCode.BAD_FRAME, '"hello" is accepted only as the first frame of a WebSocket'));
+      return;
+    case 'ping':
+      connection.send({ type: 'pong' });
+      return;
+    case 'pong':
+      return;
+    case 'unsub':
+      context.hub.unsubscribe(connection, frame.channel);
+      return;
+    case 'sub': {
+      const { channel } = frame;
+      const { maxSubscriptions } = context.options;
+      const others = connection.subscriptions.size - (connection.subscriptions.has(channel) ? 1 : 0);
+      if (others >= maxSubscriptions) {
+        connection.send(refusal(ErrorCode.TOO_MANY_SUBSCRIPTIONS, `At most ${maxSubscriptions} subscriptions per connection`, frame));
+      } else if (!(await allowed(connection, channel, 'subscribe', context))) {
+        connection.send(refusal(ErrorCode.FORBIDDEN, `Not allowed to subscribe to "${channel}"`, frame));
+      } else if (!connection.closed) {
+        await context.hub.subscribe(connection, channel, frame.since);
+      }
+      return;
+    }
+    case 'pub': {
+      const { id, channel, data } = frame;
+      if (!(await allowed(connection, channel, 'publish', context))) {
+        connection.send(refusal(ErrorCode.FORBIDDEN, `Not allowed to publish to "${channel}"`, frame));
+        return;
+      }
+      try {
+        const result = await context.options.broker.publish(channel, data, id);
+        connection.send({ type: 'ack', id, channel, epoch: result.epoch, seq: result.seq });
+      } catch (error) {
+        connection.send(refusal(ErrorCode.BROKER_UNAVAILABLE, `Publish to "${channel}" failed: ${describe(error)}`, frame));
+      }
+      return;
+    }
+  }
+}

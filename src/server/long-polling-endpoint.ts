@@ -1,0 +1,167 @@
+import type { ServerResponse } from 'node:http';
+import { CloseCode, ErrorCode, type ServerFrame } from '../protocol/index.js';
+import type { Connection, ConnectionSink } from './connection.js';
+import { newCid, type ServerContext } from './context.js';
+import { sendError } from './http-util.js';
+
+interface PendingPoll {
+  res: ServerResponse;
+  ack: number;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * The server end of one long-poll connection. Frames are numbered 1, 2, 3 … and kept until a
+ * poll acknowledges them, so a poll repeated with the same `ack` gets the same frames again.
+ */
+class LongPollSink implements ConnectionSink {
+  readonly transport = 'longpoll' as const;
+  readonly pingsWhenIdle = false;
+  connection: Connection | undefined;
+  /** Encoded unacknowledged frames; `frames[i]` is frame number `acked + 1 + i`. */
+  private frames: string[] = [];
+  private bytes = 0;
+  private acked = 0;
+  private pending: PendingPoll | undefined;
+  private expiry: NodeJS.Timeout | undefined;
+  ended = false;
+
+  constructor(private readonly hold: number, private readonly idleLimit: number, private readonly onGone: () => void) {
+    this.armExpiry();
+  }
+
+  write(_text: string, frames: readonly ServerFrame[]): void {
+    for (const frame of frames) this.push(JSON.stringify(frame));
+    this.answer();
+  }
+
+  pendingBytes(): number {
+    return this.bytes;
+  }
+
+  end(code: number, reason: string): void {
+    if (this.ended) return;
+    this.ended = true;
+    // A slow consumer's backlog is what got it dropped; it only needs to hear why.
+    if (code === CloseCode.SLOW_CONSUMER) {
+      this.acked += this.frames.length;
+      this.frames = [];
+      this.bytes = 0;
+    }
+    this.push(JSON.stringify({ type: 'bye', code, reason }));
+    this.answer();
+    // Keep the bye around for a poll that is on its way, then forget the connection.
+    this.armExpiry();
+  }
+
+  /** Answers `GET poll?ack=` (the caller checked `ack` is a whole number). */
+  poll(res: ServerResponse, ack: number): void {
+    const last = this.acked + this.frames.length;
+    if (ack > last || ack < this.acked) {
+      sendError(res, 400, ErrorCode.BAD_FRAME, `ack=${ack} is outside the frames of this connection (${this.acked}–${last})`);
+      return;
+    }
+    const dropped = this.frames.splice(0, ack - this.acked);
+    for (const text of dropped) this.bytes -= text.length;
+    this.acked = ack;
+    this.release([]);
+    clearTimeout(this.expiry);
+    const timer = setTimeout(() => this.release([]), this.hold);
+    this.pending = { res, ack, timer };
+    res.once('close', () => {
+      if (this.pending?.res !== res) return;
+      clearTimeout(timer);
+      this.pending = undefined;
+      this.armExpiry();
+    });
+    this.answer();
+  }
+
+  /** Answers a pending poll with an empty message (a newer poll, shutdown, or the hold ran out). */
+  release(frames: string[]): void {
+    const pending = this.pending;
+    if (!pending) return;
+    this.pending = undefined;
+    clearTimeout(pending.timer);
+    respond(pending.res, frames);
+    this.armExpiry();
+  }
+
+  private push(text: string): void {
+    this.frames.push(text);
+    this.bytes += text.length;
+  }
+
+  private answer(): void {
+    if (this.frames.length > 0) this.release(this.frames);
+  }
+
+  /** Without a poll for `heartbeat + longPollHold` the client is gone. */
+  private armExpiry(): void {
+    clearTimeout(this.expiry);
+    if (this.pending) return;
+    this.expiry = setTimeout(() => {
+      if (this.ended) this.onGone();
+      else this.connection?.close(CloseCode.HEARTBEAT_TIMEOUT, 'no poll within heartbeat + longPollHold');
+    }, this.idleLimit);
+  }
+
+  /** Drops timers and any pending poll without answering (final shutdown). */
+  dispose(): void {
+    clearTimeout(this.expiry);
+    if (this.pending) this.release([]);
+    clearTimeout(this.expiry);
+  }
+}
+
+function respond(res: ServerResponse, frames: readonly string[]): void {
+  if (res.headersSent || res.destroyed) return;
+  const body = `[${frames.join(',')}]`;
+  res.writeHead(200, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(body),
+    'Cache-Control': 'no-store',
+  });
+  res.end(body);
+}
+
+/** `GET {path}/poll?cid=&ack=`: long polling, with connections opened by `POST {path}/connect`. */
+export class LongPollEndpoint {
+  private readonly sinks = new Map<string, LongPollSink>();
+
+  constructor(private readonly context: ServerContext) {}
+
+  /** Opens a connection for an authenticated client whose IP slot is already taken; `welcome` waits for the first poll. */
+  start(principal: unknown, ip: string): string {
+    const { options } = this.context;
+    const cid = newCid();
+    const sink = new LongPollSink(Math.min(options.longPollHold, options.heartbeat), options.heartbeat + options.longPollHold, () => {
+      sink.dispose();
+      if (this.sinks.get(cid) === sink) this.sinks.delete(cid);
+    });
+    this.sinks.set(cid, sink);
+    sink.connection = this.context.open(cid, ip, principal, sink);
+    return cid;
+  }
+
+  /** Answers a poll. */
+  poll(res: ServerResponse, cid: string, ackParam: string | null): void {
+    const sink = this.sinks.get(cid);
+    if (!sink) {
+      sendError(res, 404, ErrorCode.UNKNOWN_CONNECTION, 'Unknown or expired cid');
+      return;
+    }
+    const ack = Number(ackParam ?? 'NaN');
+    if (!/^\d{1,15}$/.test(ackParam ?? '') || !Number.isSafeInteger(ack)) {
+      sendError(res, 400, ErrorCode.BAD_FRAME, '"ack" must be a whole number ≥ 0');
+      return;
+    }
+    sink.poll(res, ack);
+  }
+
+  /** Forgets every connection (the server has already closed them, answering pending polls with `bye`). */
+  close(): void {
+    for (const sink of this.sinks.values()) sink.dispose();
+    this.sinks.clear();
+  }
+}

@@ -1,0 +1,217 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Broker } from './brokers/broker.js';
+import { memoryBroker } from './brokers/memory.js';
+
+/** The transports a client can connect with. */
+export type ServerTransport = 'websocket' | 'sse' | 'longpoll';
+
+/** What {@link ServerOptions.authenticate} is told about a connection attempt. */
+export interface AuthenticateContext {
+  /** The token from `hello` (WebSocket) or from `Authorization: Bearer` (SSE, long polling). */
+  token?: string;
+  /** The transport being opened. */
+  transport: ServerTransport;
+  /** The HTTP request that opened it (the upgrade request for WebSocket). */
+  request: IncomingMessage;
+}
+
+/** What a subscribe or publish asks {@link ServerOptions.authorize} for. */
+export type AuthorizeAction = 'subscribe' | 'publish';
+
+/** Options of `createServer`. Every field is optional. */
+export interface ServerOptions<Principal = unknown> {
+  /**
+   * Base path of every endpoint (`{path}/ws`, `{path}/sse`, `{path}/publish`, …).
+   * @default '/rt'
+   */
+  path?: string;
+  /**
+   * Storage and fan-out. The server closes a broker it made itself, never one passed in.
+   * @default memoryBroker({ historySize, historyTtl, dedupTtl })
+   */
+  broker?: Broker;
+  /**
+   * Messages kept per channel for replay (default broker only).
+   * @default 1000
+   */
+  historySize?: number;
+  /**
+   * How long (ms) a message stays replayable (default broker only).
+   * @default 300000
+   */
+  historyTtl?: number;
+  /**
+   * How long (ms) a publish id is remembered for dedup (default broker only).
+   * @default 120000
+   */
+  dedupTtl?: number;
+  /**
+   * Heartbeat interval (ms), announced in `welcome`: idle connections get a `ping` this often,
+   * and a WebSocket silent for twice as long is closed with 4004.
+   * @default 25000
+   */
+  heartbeat?: number;
+  /**
+   * Key for `POST {path}/publish` (`Authorization: Bearer <apiKey>`). Unset: the publish API answers 404.
+   * @default undefined
+   */
+  apiKey?: string;
+  /**
+   * Origins allowed besides the server's own. `'*'` allows every origin. Requests without
+   * an `Origin` header (non-browser clients) are always allowed.
+   * @default []
+   */
+  allowOrigins?: string[];
+  /**
+   * Decides who is connecting. Return a principal (anything but `false`); throw or return
+   * `false` to refuse with `UNAUTHORIZED`. Unset: everyone is accepted with principal `undefined`.
+   * @default undefined
+   */
+  authenticate?(context: AuthenticateContext): Principal | false | Promise<Principal | false>;
+  /**
+   * Decides whether `principal` may subscribe or publish to `channel`; `false` (or a throw)
+   * answers `FORBIDDEN`. Unset: everything is allowed.
+   * @default undefined
+   */
+  authorize?(principal: Principal, channel: string, action: AuthorizeAction): boolean | Promise<boolean>;
+  /**
+   * Largest wire message (bytes) accepted from a client on any transport, and largest HTTP body.
+   * @default 65536
+   */
+  maxMessageSize?: number;
+  /**
+   * Most frames in one client wire message; more gets one `TOO_MANY_FRAMES` error and none is processed.
+   * @default 100
+   */
+  maxFramesPerMessage?: number;
+  /**
+   * Most channels one connection may be subscribed to.
+   * @default 100
+   */
+  maxSubscriptions?: number;
+  /**
+   * Most simultaneous connections (and pending SSE/long-poll tickets) from one IP address.
+   * @default 100
+   */
+  maxConnectionsPerIp?: number;
+  /**
+   * Most unsent bytes a connection may hold (WebSocket buffer, SSE write buffer, unacknowledged
+   * long-poll frames); beyond it the connection is closed with 4003.
+   * @default 1048576
+   */
+  maxSendBuffer?: number;
+  /**
+   * Longest time (ms) a long poll is held open when there is nothing to send; the server
+   * answers within `min(longPollHold, heartbeat)`.
+   * @default 20000
+   */
+  longPollHold?: number;
+  /**
+   * Time (ms) a WebSocket has to send `hello`, and an SSE ticket (`cid`) has to open its stream.
+   * @default 10000
+   */
+  handshakeTimeout?: number;
+  /**
+   * Handles requests outside `path` when the server runs standalone (`listen`). Unset: 404 JSON.
+   * @default undefined
+   */
+  fallback?(request: IncomingMessage, response: ServerResponse): void;
+}
+
+/** Options after defaults are applied and values checked. */
+export interface ResolvedServerOptions {
+  path: string;
+  broker: Broker;
+  /** True when the server made the broker and so must close it. */
+  ownsBroker: boolean;
+  heartbeat: number;
+  apiKey: string | undefined;
+  allowOrigins: readonly string[];
+  authenticate: ServerOptions['authenticate'];
+  authorize: ServerOptions['authorize'];
+  maxMessageSize: number;
+  maxFramesPerMessage: number;
+  maxSubscriptions: number;
+  maxConnectionsPerIp: number;
+  maxSendBuffer: number;
+  longPollHold: number;
+  handshakeTimeout: number;
+  fallback: ServerOptions['fallback'];
+}
+
+/** Default values of {@link ServerOptions}. */
+export const serverDefaults = {
+  path: '/rt',
+  historySize: 1000,
+  historyTtl: 300_000,
+  dedupTtl: 120_000,
+  heartbeat: 25_000,
+  allowOrigins: [] as readonly string[],
+  maxMessageSize: 65_536,
+  maxFramesPerMessage: 100,
+  maxSubscriptions: 100,
+  maxConnectionsPerIp: 100,
+  maxSendBuffer: 1_048_576,
+  longPollHold: 20_000,
+  handshakeTimeout: 10_000,
+} as const;
+
+const fail = (name: string, expected: string, value: unknown): never => {
+  throw new TypeError(`createServer: option "${name}" must be ${expected}, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`);
+};
+
+/** A whole number within [min, max]; undefined takes the default. */
+function whole(name: string, value: unknown, fallback: number, min: number, max = 2 ** 31 - 1): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    fail(name, `a whole number from ${min} to ${max}`, value);
+  }
+  return value as number;
+}
+
+function optionalFunction<T>(name: string, value: T): T {
+  if (value !== undefined && typeof value !== 'function') fail(name, 'a function', value);
+  return value;
+}
+
+/** Applies defaults and checks every option; throws a TypeError naming the first bad one. */
+export function resolveServerOptions(options: ServerOptions = {}): ResolvedServerOptions {
+  if (typeof options !== 'object' || options === null) fail('options', 'an object', options);
+  const d = serverDefaults;
+  const path = options.path ?? d.path;
+  if (typeof path !== 'string' || !/^\/[\w\-./~]*$/.test(path) || (path.length > 1 && path.endsWith('/'))) {
+    fail('path', 'a URL path starting with "/" and not ending with "/"', path);
+  }
+  const allowOrigins = options.allowOrigins ?? d.allowOrigins;
+  if (!Array.isArray(allowOrigins) || allowOrigins.some((o) => typeof o !== 'string' || o === '')) {
+    fail('allowOrigins', 'an array of origins such as "https://example.com" or "*"', allowOrigins);
+  }
+  if (options.apiKey !== undefined && (typeof options.apiKey !== 'string' || options.apiKey === '')) {
+    fail('apiKey', 'a non-empty string', options.apiKey);
+  }
+  const historySize = whole('historySize', options.historySize, d.historySize, 0);
+  const historyTtl = whole('historyTtl', options.historyTtl, d.historyTtl, 0, Number.MAX_SAFE_INTEGER);
+  const dedupTtl = whole('dedupTtl', options.dedupTtl, d.dedupTtl, 0, Number.MAX_SAFE_INTEGER);
+  const broker = options.broker ?? memoryBroker({ historySize, historyTtl, dedupTtl });
+  if (typeof broker.publish !== 'function' || typeof broker.subscribe !== 'function' || typeof broker.read !== 'function') {
+    fail('broker', 'a Broker (publish, read, subscribe, health, close)', broker);
+  }
+  return {
+    path: path === '/' ? '' : path,
+    broker,
+    ownsBroker: options.broker === undefined,
+    heartbeat: whole('heartbeat', options.heartbeat, d.heartbeat, 10),
+    apiKey: options.apiKey,
+    allowOrigins: [...allowOrigins],
+    authenticate: optionalFunction('authenticate', options.authenticate),
+    authorize: optionalFunction('authorize', options.authorize),
+    maxMessageSize: whole('maxMessageSize', options.maxMessageSize, d.maxMessageSize, 64),
+    maxFramesPerMessage: whole('maxFramesPerMessage', options.maxFramesPerMessage, d.maxFramesPerMessage, 1),
+    maxSubscriptions: whole('maxSubscriptions', options.maxSubscriptions, d.maxSubscriptions, 1),
+    maxConnectionsPerIp: whole('maxConnectionsPerIp', options.maxConnectionsPerIp, d.maxConnectionsPerIp, 1),
+    maxSendBuffer: whole('maxSendBuffer', options.maxSendBuffer, d.maxSendBuffer, 1024, Number.MAX_SAFE_INTEGER),
+    longPollHold: whole('longPollHold', options.longPollHold, d.longPollHold, 10),
+    handshakeTimeout: whole('handshakeTimeout', options.handshakeTimeout, d.handshakeTimeout, 10),
+    fallback: optionalFunction('fallback', options.fallback),
+  };
+}

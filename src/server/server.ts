@@ -1,0 +1,200 @@
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { CloseCode, ErrorCode } from '../protocol/index.js';
+import { handleConnect, handleSend } from './connect-endpoint.js';
+import { ServerContext } from './context.js';
+import { handleHealth, handlePublish, publish, type PublishAck } from './http-api.js';
+import { sendError } from './http-util.js';
+import { clientIp } from './limits.js';
+import { LongPollEndpoint } from './long-polling-endpoint.js';
+import { resolveServerOptions, type ServerOptions } from './options.js';
+import { originAllowed, setCorsHeaders } from './origin.js';
+import { SseEndpoint } from './sse-endpoint.js';
+import { WebSocketEndpoint, refuseUpgrade } from './websocket-endpoint.js';
+
+/** A Lifeline server: mount it on an http server or let it listen on its own. */
+export interface LifelineServer {
+  /**
+   * Mounts on an existing server: handles requests under `path` and upgrades on `{path}/ws`,
+   * and leaves everything else to the request listeners already installed (e.g. an Express app).
+   */
+  attach(httpServer: Server): void;
+  /** Listens on its own http server; `host` defaults to every interface. */
+  listen(port?: number, host?: string): Promise<{ url: string; port: number }>;
+  /**
+   * Stops gracefully: WebSockets close with 1012, SSE streams and pending polls get `bye`
+   * (1012), new requests get 503. Resolves when every connection is gone.
+   */
+  close(): Promise<void>;
+  /** Publishes from the backend, in process. */
+  publish(channel: string, data: unknown, id?: string): Promise<PublishAck>;
+  /** Open client connections on all transports. */
+  readonly connections: number;
+}
+
+/** Creates a Lifeline server. Throws a TypeError naming the first bad option. */
+export function createServer<Principal = unknown>(options: ServerOptions<Principal> = {}): LifelineServer {
+  const resolved = resolveServerOptions(options as ServerOptions);
+  const context = new ServerContext(resolved);
+  const { path } = resolved;
+  const sse = new SseEndpoint(context);
+  const longPoll = new LongPollEndpoint(context);
+  const websocket = new WebSocketEndpoint(context);
+  const attached: Array<() => void> = [];
+  let ownServer: Server | undefined;
+  let closing: Promise<void> | undefined;
+
+  const ours = (pathname: string) => pathname === path || pathname.startsWith(`${path}/`);
+
+  /** Handles a request if it is under `path`; false leaves it to someone else. */
+  function handleRequest(req: IncomingMessage, res: ServerResponse): boolean {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (!ours(url.pathname)) return false;
+    void route(req, res, url).catch(() => {
+      if (!res.headersSent) sendError(res, 500, ErrorCode.INTERNAL, 'Internal server error');
+      else res.destroy();
+    });
+    return true;
+  }
+
+  async function route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    if (!originAllowed(req, resolved.allowOrigins)) {
+      req.resume();
+      return sendError(res, 403, ErrorCode.ORIGIN_NOT_ALLOWED, 'Origin not allowed');
+    }
+    setCorsHeaders(req, res);
+    const endpoint = url.pathname.slice(path.length);
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, {
+        'Access-Control-Allow-Methods': 'GET, POST, OPTIONS',
+        'Access-Control-Allow-Headers': 'Authorization, Content-Type',
+        'Access-Control-Max-Age': '600',
+      });
+      res.end();
+      return;
+    }
+    if (endpoint === '/health' && req.method === 'GET') return handleHealth(res, context);
+    if (context.stopping) {
+      req.resume();
+      return sendError(res, 503, ErrorCode.SHUTTING_DOWN, 'Server is shutting down');
+    }
+    const cid = url.searchParams.get('cid') ?? '';
+    const method = { '/connect': 'POST', '/send': 'POST', '/publish': 'POST', '/sse': 'GET', '/poll': 'GET' }[endpoint];
+    if (method === undefined) {
+      req.resume();
+      const hint = endpoint === '/ws' ? ' (it needs a WebSocket upgrade)' : '';
+      return sendError(res, 404, ErrorCode.NOT_FOUND, `No endpoint ${url.pathname}${hint}`);
+    }
+    if (req.method !== method) {
+      req.resume();
+      return sendError(res, 405, ErrorCode.NOT_FOUND, `${url.pathname} takes ${method}`, { Allow: method });
+    }
+    switch (endpoint) {
+      case '/connect': return handleConnect(req, res, context, sse, longPoll);
+      case '/send': return handleSend(req, res, context, cid);
+      case '/publish': return handlePublish(req, res, context);
+      case '/sse': return sse.open(req, res, cid);
+      default: return longPoll.poll(res, cid, url.searchParams.get('ack'));
+    }
+  }
+
+  /** Handles an upgrade on `{path}/ws`; false leaves it to someone else. */
+  function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname !== `${path}/ws`) return false;
+    socket.on('error', () => socket.destroy());
+    if (!originAllowed(req, resolved.allowOrigins)) {
+      refuseUpgrade(socket, 403, ErrorCode.ORIGIN_NOT_ALLOWED, 'Origin not allowed');
+    } else if (context.stopping) {
+      refuseUpgrade(socket, 503, ErrorCode.SHUTTING_DOWN, 'Server is shutting down');
+    } else {
+      const ip = clientIp(req.socket);
+      if (!context.limiter.acquire(ip)) {
+        refuseUpgrade(socket, 429, ErrorCode.TOO_MANY_CONNECTIONS, `At most ${resolved.maxConnectionsPerIp} connections per IP address`);
+      } else {
+        websocket.upgrade(req, socket, head, ip);
+      }
+    }
+    return true;
+  }
+
+  function mount(server: Server, takeOverRequests: boolean): void {
+    const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (!handleUpgrade(req, socket, head) && server === ownServer) refuseUpgrade(socket, 404, ErrorCode.NOT_FOUND, 'No such endpoint');
+    };
+    server.on('upgrade', onUpgrade);
+    attached.push(() => server.off('upgrade', onUpgrade));
+    if (!takeOverRequests) return;
+    // Route our paths before the host's listeners (an Express app would answer them with 404).
+    const hostListeners = server.listeners('request') as Array<(req: IncomingMessage, res: ServerResponse) => void>;
+    server.removeAllListeners('request');
+    const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+      if (handleRequest(req, res)) return;
+      for (const listener of hostListeners) listener.call(server, req, res);
+    };
+    server.on('request', onRequest);
+    attached.push(() => {
+      server.off('request', onRequest);
+      for (const listener of hostListeners) server.on('request', listener);
+    });
+  }
+
+  async function shutdown(): Promise<void> {
+    context.stopping = true;
+    sse.close();
+    for (const stop of [...context.stopHooks]) stop();
+    for (const connection of [...context.connections.values()]) connection.close(CloseCode.SERVICE_RESTART, 'server restart');
+    websocket.close();
+    while (context.closing.size > 0) await Promise.allSettled([...context.closing]);
+    longPoll.close();
+    context.hub.close();
+    for (const detach of attached.splice(0)) detach();
+    if (resolved.ownsBroker) await resolved.broker.close();
+    if (ownServer) {
+      const server = ownServer;
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    }
+  }
+
+  return {
+    attach(httpServer) {
+      mount(httpServer, true);
+    },
+    async listen(port = 0, host) {
+      if (ownServer) throw new Error('listen: this server is already listening');
+      const fallback = resolved.fallback;
+      const server = createHttpServer((req, res) => {
+        if (handleRequest(req, res)) return;
+        if (fallback) fallback(req, res);
+        else sendError(res, 404, ErrorCode.NOT_FOUND, 'Not found');
+      });
+      ownServer = server;
+      mount(server, false);
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      const address = server.address() as AddressInfo;
+      const shownHost = host === undefined || host === '' || host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+      const hostPart = shownHost.includes(':') ? `[${shownHost}]` : shownHost;
+      return { url: `http://${hostPart}:${address.port}${path}`, port: address.port };
+    },
+    close() {
+      closing ??= shutdown();
+      return closing;
+    },
+    publish(channel, data, id) {
+      return publish(context, channel, data, id);
+    },
+    get connections() {
+      return context.connections.size;
+    },
+  };
+}

@@ -1,0 +1,83 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { CloseCode, ErrorCode, encodeWire } from '../protocol/index.js';
+import type { ConnectionSink } from './connection.js';
+import { newCid, type ServerContext } from './context.js';
+import { sendError } from './http-util.js';
+
+interface Ticket {
+  principal: unknown;
+  ip: string;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * `GET {path}/sse?cid=`: opens the event stream for a one-time ticket issued by `POST {path}/connect`.
+ * A ticket opens one stream within `handshakeTimeout` and is worthless afterwards.
+ */
+export class SseEndpoint {
+  private readonly tickets = new Map<string, Ticket>();
+
+  constructor(private readonly context: ServerContext) {}
+
+  /** Issues a ticket for an authenticated client whose IP slot is already taken. */
+  issue(principal: unknown, ip: string): string {
+    const cid = newCid();
+    const timer = setTimeout(() => this.expire(cid), this.context.options.handshakeTimeout);
+    this.tickets.set(cid, { principal, ip, timer });
+    return cid;
+  }
+
+  /** Opens the stream of a ticket. */
+  open(req: IncomingMessage, res: ServerResponse, cid: string): void {
+    const ticket = this.tickets.get(cid);
+    if (!ticket) {
+      sendError(res, 404, ErrorCode.UNKNOWN_CONNECTION, 'Unknown, expired or already used cid');
+      return;
+    }
+    this.tickets.delete(cid);
+    clearTimeout(ticket.timer);
+    res.writeHead(200, {
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-cache, no-transform',
+      'X-Accel-Buffering': 'no',
+      Connection: 'keep-alive',
+    });
+    res.flushHeaders();
+    req.socket.setNoDelay(true);
+    this.context.track(new Promise((resolve) => res.once('close', resolve)));
+    const connection = this.context.open(cid, ticket.ip, ticket.principal, sseSink(res));
+    res.once('close', () => connection.close(1006, 'stream closed'));
+  }
+
+  /** Forgets every ticket (shutdown). */
+  close(): void {
+    for (const cid of [...this.tickets.keys()]) this.expire(cid);
+  }
+
+  private expire(cid: string): void {
+    const ticket = this.tickets.get(cid);
+    if (!ticket) return;
+    clearTimeout(ticket.timer);
+    this.tickets.delete(cid);
+    this.context.limiter.release(ticket.ip);
+  }
+}
+
+/** One SSE event per wire message; the `bye` frame stands in for a close code. */
+function sseSink(res: ServerResponse): ConnectionSink {
+  return {
+    transport: 'sse',
+    pingsWhenIdle: true,
+    write: (text) => {
+      res.write(`data: ${text}\n\n`);
+    },
+    // Bytes queued in the response and its socket that the client has not taken yet.
+    pendingBytes: () => res.writableLength,
+    end: (code, reason) => {
+      if (res.destroyed || res.writableEnded) return;
+      res.end(`data: ${encodeWire([{ type: 'bye', code, reason }])}\n\n`);
+      // A slow consumer may never drain the buffer: don't keep it waiting.
+      if (code === CloseCode.SLOW_CONSUMER) res.destroy();
+    },
+  };
+}

@@ -1,0 +1,165 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import {
+  CloseCode, ErrorCode, PROTOCOL_VERSION, encodeWire, isProblem, validateClientFrame, type ErrorFrame,
+} from '../protocol/index.js';
+import type { ConnectionSink } from './connection.js';
+import { newCid, type ServerContext } from './context.js';
+import { acceptFrames, receiveFrames, splitWire } from './inbound.js';
+
+/** How long a closing WebSocket may take to finish its close handshake before it is cut. */
+const CLOSE_GRACE_MS = 1000;
+
+/** Writes a bare HTTP error on an upgrade socket (no WebSocket is made) and ends it. */
+export function refuseUpgrade(socket: Duplex, status: number, code: ErrorCode, message: string): void {
+  const body = JSON.stringify({ error: { code, message } });
+  const reason = { 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests', 503: 'Service Unavailable' }[status] ?? 'Error';
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+  socket.once('finish', () => socket.destroy());
+}
+
+const text = (data: RawData): string =>
+  Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
+
+/** Closes a socket that broke the handshake, with the error frame that says why. */
+function refuse(ws: WebSocket, code: ErrorCode, message: string, closeCode: number): void {
+  const frame: ErrorFrame = { type: 'error', code, message };
+  ws.send(encodeWire([frame]));
+  ws.close(closeCode, message.slice(0, 120));
+}
+
+/**
+ * The WebSocket endpoint `{path}/ws`: the server checks Origin, the per-IP limit and shutdown
+ * before upgrading, then waits up to `handshakeTimeout` for `hello`, authenticates its token
+ * and turns the socket into a connection.
+ */
+export class WebSocketEndpoint {
+  private readonly wss: WebSocketServer;
+
+  constructor(private readonly context: ServerContext) {
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: context.options.maxMessageSize,
+      // Compression would cost CPU per connection and opens compression-oracle attacks.
+      perMessageDeflate: false,
+      clientTracking: false,
+    });
+  }
+
+  /** Upgrades a request whose Origin, IP slot (already taken) and shutdown state were checked. */
+  upgrade(request: IncomingMessage, socket: Duplex, head: Buffer, ip: string): void {
+    this.wss.handleUpgrade(request, socket, head, (ws) => this.handshake(ws, request, ip));
+  }
+
+  private handshake(ws: WebSocket, request: IncomingMessage, ip: string): void {
+    const { context } = this;
+    const { options } = context;
+    let done = false;
+    const closed = new Promise<void>((resolve) => ws.once('close', () => resolve()));
+    context.track(closed);
+    // The socket holds an IP slot from the upgrade until it closes, connection or not.
+    let released = false;
+    const release = () => {
+      if (!released) context.limiter.release(ip);
+      released = true;
+    };
+    void closed.then(() => {
+      done = true;
+      clearTimeout(timer);
+      if (!connected) release();
+    });
+    ws.on('error', () => ws.terminate());
+    const timer = setTimeout(() => {
+      if (!done) refuse(ws, ErrorCode.BAD_FRAME, 'No hello within handshakeTimeout', CloseCode.HANDSHAKE_TIMEOUT);
+      done = true;
+    }, options.handshakeTimeout);
+    let connected = false;
+    const stop = () => {
+      if (!done && !connected) ws.close(CloseCode.SERVICE_RESTART, 'server restart');
+    };
+    context.stopHooks.add(stop);
+    void closed.then(() => context.stopHooks.delete(stop));
+
+    ws.once('message', (data) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      const frames = splitWireRaw(text(data));
+      const hello = frames === undefined ? undefined : validateClientFrame(frames[0]);
+      if (hello === undefined || isProblem(hello) || hello.type !== 'hello') {
+        refuse(ws, ErrorCode.BAD_FRAME, 'The first frame must be "hello"', CloseCode.PROTOCOL_ERROR);
+        return;
+      }
+      if (hello.v !== PROTOCOL_VERSION) {
+        refuse(ws, ErrorCode.UNSUPPORTED_VERSION, `Protocol version ${hello.v} is not supported; this server speaks ${PROTOCOL_VERSION}`, CloseCode.PROTOCOL_ERROR);
+        return;
+      }
+      // Messages that arrive while authenticate runs are kept and handled in order afterwards.
+      const early: string[] = [];
+      const keep = (more: RawData) => early.push(text(more));
+      ws.on('message', keep);
+      void context.authenticate(hello.token, 'websocket', request).then((auth) => {
+        ws.off('message', keep);
+        if (ws.readyState !== ws.OPEN) return;
+        if (!auth.ok) {
+          refuse(ws, ErrorCode.UNAUTHORIZED, 'Authentication failed', CloseCode.UNAUTHORIZED);
+          return;
+        }
+        if (context.stopping) {
+          ws.close(CloseCode.SERVICE_RESTART, 'server restart');
+          return;
+        }
+        connected = true;
+        context.stopHooks.delete(stop);
+        const connection = context.open(newCid(), ip, auth.principal, this.sink(ws));
+        void closed.then(() => connection.close(1006, 'connection lost'));
+        const receive = (message: string) => {
+          connection.received();
+          const rest = splitWire(connection, message, options);
+          if (rest) receiveFrames(connection, rest, context);
+        };
+        ws.on('message', (more) => receive(text(more)));
+        // The frames that followed hello in the first message, then anything sent meanwhile.
+        if (frames && frames.length > 1 && acceptFrames(connection, frames, options)) {
+          receiveFrames(connection, frames.slice(1), context);
+        }
+        for (const message of early) receive(message);
+      });
+    });
+  }
+
+  private sink(ws: WebSocket): ConnectionSink {
+    return {
+      transport: 'websocket',
+      pingsWhenIdle: true,
+      write: (message) => ws.send(message),
+      pendingBytes: () => ws.bufferedAmount,
+      end: (code, reason) => {
+        if (ws.readyState === ws.CLOSED) return;
+        ws.close(code, reason.slice(0, 120));
+        // A slow or vanished peer may never finish the close handshake.
+        const cut = setTimeout(() => ws.terminate(), CLOSE_GRACE_MS);
+        ws.once('close', () => clearTimeout(cut));
+      },
+    };
+  }
+
+  /** Stops accepting upgrades. */
+  close(): void {
+    this.wss.close();
+  }
+}
+
+/** Parses the first message without a connection to report to (it is not a connection yet). */
+function splitWireRaw(message: string): unknown[] | undefined {
+  try {
+    const parsed: unknown = JSON.parse(message);
+    return Array.isArray(parsed) && parsed.length > 0 ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
