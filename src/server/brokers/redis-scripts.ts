@@ -1,0 +1,115 @@
+import type { ReadResult, StoredMessage } from './broker.js';
+
+/**
+ * Lua shared by both scripts. Keys per channel (all with the channel in a `{hash tag}`):
+ * a hash `meta` holding `epoch` and `seq`, and a stream whose entry ids are `<seq>-0`, so
+ * "everything after seq N" is one XRANGE from `N+1-0`. Each entry holds `t` (publish time,
+ * ms, from the broker's clock) and `d` (the JSON data).
+ *
+ * The epoch is created once with HSETNX. When it is created while an old stream still exists
+ * (the meta hash was evicted or deleted on its own) that stream belongs to a dead history and
+ * its ids would collide with the new seqs, so it goes too.
+ */
+const prelude = `
+local function ensureEpoch(meta, stream, candidate)
+  if redis.call('HSETNX', meta, 'epoch', candidate) == 1 then redis.call('DEL', stream) end
+  return redis.call('HGET', meta, 'epoch')
+end
+
+-- Drops entries older than cutoff. Entries are in publish order, so scan from the oldest
+-- and stop at the first one still young enough; each entry is looked at about once.
+local function trimAge(stream, cutoff)
+  local newest = redis.call('XREVRANGE', stream, '+', '-', 'COUNT', 1)
+  if #newest == 0 then return end
+  if tonumber(newest[1][2][2]) < cutoff then redis.call('DEL', stream) return end
+  while true do
+    local oldest = redis.call('XRANGE', stream, '-', '+', 'COUNT', 64)
+    if #oldest == 0 then return end
+    for _, entry in ipairs(oldest) do
+      if tonumber(entry[2][2]) >= cutoff then
+        redis.call('XTRIM', stream, 'MINID', entry[1])
+        return
+      end
+    end
+    local last = oldest[#oldest][1]
+    redis.call('XTRIM', stream, 'MINID', (tonumber(string.match(last, '^(%d+)')) + 1) .. '-0')
+  end
+end
+`;
+
+/**
+ * Publish, atomically: dedup check, seq increment, append, trim, fan-out.
+ * KEYS: meta, stream, [dedup key]. ARGV: candidate epoch, now, historySize, historyTtl,
+ * dedupTtl, data JSON, pub/sub channel, stream expiry (ms), dedup key expiry (ms). The two
+ * expiries only collect garbage: trimming and the dedup window follow the broker's clock.
+ * Returns `{ epoch, seq, duplicate (0|1) }`. The pub/sub payload is `<epoch> <seq> <json>`.
+ */
+export const publishScript = `${prelude}
+local meta, stream, seen = KEYS[1], KEYS[2], KEYS[3]
+local now = tonumber(ARGV[2])
+if seen then
+  local known = redis.call('GET', seen)
+  if known then
+    local e, s, t = string.match(known, '^(%S+) (%d+) (%d+)$')
+    if e and now - tonumber(t) <= tonumber(ARGV[5]) then return { e, tonumber(s), 1 } end
+  end
+end
+local epoch = ensureEpoch(meta, stream, ARGV[1])
+local seq = redis.call('HINCRBY', meta, 'seq', 1)
+redis.call('XADD', stream, 'MAXLEN', ARGV[3], seq .. '-0', 't', ARGV[2], 'd', ARGV[6])
+trimAge(stream, now - tonumber(ARGV[4]))
+if redis.call('EXISTS', stream) == 1 then redis.call('PEXPIRE', stream, ARGV[8]) end
+if seen then redis.call('SET', seen, epoch .. ' ' .. seq .. ' ' .. ARGV[2], 'PX', ARGV[9]) end
+redis.call('PUBLISH', ARGV[7], epoch .. ' ' .. seq .. ' ' .. ARGV[6])
+return { epoch, seq, 0 }
+`;
+
+/**
+ * Read after a seq: trims by age first so expired messages are never replayed.
+ * KEYS: meta, stream. ARGV: candidate epoch, now, historyTtl, start id (`''`: head only).
+ * Returns `{ epoch, head, first id or false, entries }`.
+ */
+export const readScript = `${prelude}
+local meta, stream = KEYS[1], KEYS[2]
+local epoch = ensureEpoch(meta, stream, ARGV[1])
+local head = tonumber(redis.call('HGET', meta, 'seq') or '0')
+trimAge(stream, tonumber(ARGV[2]) - tonumber(ARGV[3]))
+local first = redis.call('XRANGE', stream, '-', '+', 'COUNT', 1)
+local firstId = false
+if #first > 0 then firstId = first[1][1] end
+local entries = {}
+if ARGV[4] ~= '' then entries = redis.call('XRANGE', stream, ARGV[4], '+') end
+return { epoch, head, firstId, entries }
+`;
+
+/** One stream entry as Redis returns it: id and flat field list `t, ms, d, json`. */
+type RawEntry = [string, string[]];
+
+/** Seq of a stream entry id `<seq>-0`. */
+const seqOfId = (id: string) => Number.parseInt(id, 10);
+
+/** Turns the read script's reply into a {@link ReadResult}. */
+export function parseRead(channel: string, reply: unknown): ReadResult {
+  const [epoch, head, firstId, entries] = reply as [string, number, string | null, RawEntry[]];
+  const messages: StoredMessage[] = entries.map(([id, fields]) => ({
+    channel,
+    epoch,
+    seq: seqOfId(id),
+    data: JSON.parse(fields[3] ?? 'null') as unknown,
+  }));
+  return { epoch, head, first: firstId ? seqOfId(firstId) : head + 1, messages };
+}
+
+/** Parses a pub/sub payload `<epoch> <seq> <json>`; undefined when it is not one. */
+export function parseLive(channel: string, payload: string): StoredMessage | undefined {
+  const a = payload.indexOf(' ');
+  const b = a < 0 ? -1 : payload.indexOf(' ', a + 1);
+  if (b < 0) return undefined;
+  const seq = Number(payload.slice(a + 1, b));
+  if (!Number.isSafeInteger(seq) || seq < 1) return undefined;
+  try {
+    return { channel, epoch: payload.slice(0, a), seq, data: JSON.parse(payload.slice(b + 1)) as unknown };
+  } catch {
+    return undefined;
+  }
+}
