@@ -1,0 +1,192 @@
+// What SSE and long polling share: POST /connect, the token in a header only, POST /send in
+// order, and how refusals and close() end them. Run once per transport.
+import { http, HttpResponse, sse as mockSse } from 'msw';
+import { setupServer } from 'msw/node';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { longpoll } from '../../src/longpoll.js';
+import { sse } from '../../src/sse.js';
+import type { TransportFactory } from '../../src/transports/transport.js';
+import { deferred, recordingContext, settle } from '../helpers/transport-context.js';
+
+const base = 'http://localhost/rt';
+const welcome = '[{"type":"welcome"}]';
+const server = setupServer();
+const urls: string[] = [];
+
+beforeAll(() => {
+  server.listen({ onUnhandledRequest: 'error' });
+  server.events.on('request:start', ({ request }) => urls.push(request.url));
+});
+afterEach(() => {
+  server.resetHandlers();
+  urls.length = 0;
+});
+afterAll(() => server.close());
+
+/** Holds a mocked request open until the client aborts it. */
+const untilAborted = (request: Request) =>
+  new Promise<Response>((resolve) => request.signal.addEventListener('abort', () => resolve(HttpResponse.json([]))));
+
+/** The downstream half of each transport: the welcome, then an open stream or a held poll. */
+const downstream = {
+  sse: () => mockSse(`${base}/sse`, ({ client }) => client.send({ data: welcome })),
+  longpoll: () =>
+    http.get(`${base}/poll`, ({ request }) =>
+      new URL(request.url).searchParams.get('ack') === '0' ? HttpResponse.text(welcome) : untilAborted(request),
+    ),
+};
+
+const connectOk = () => http.post(`${base}/connect`, () => HttpResponse.json({ cid: 'c/1' }));
+
+describe.each([
+  ['sse', sse],
+  ['longpoll', longpoll],
+] as [keyof typeof downstream, TransportFactory][])('%s transport over HTTP', (name, factory) => {
+  it('is named for client.transport', () => {
+    expect(factory.transportName).toBe(name);
+  });
+
+  it('connects with the token in the Authorization header only, never in a URL', async () => {
+    const connects: { body: unknown; authorization: string | null }[] = [];
+    server.use(
+      http.post(`${base}/connect`, async ({ request }) => {
+        connects.push({ body: await request.json(), authorization: request.headers.get('authorization') });
+        return HttpResponse.json({ cid: 'c/1' });
+      }),
+      downstream[name](),
+    );
+    const { ctx, messages } = recordingContext(base, { token: 'tok-123' });
+    const transport = factory(ctx);
+    await vi.waitFor(() => expect(messages).toEqual([welcome]));
+    expect(connects).toEqual([{ body: { v: 1, transport: name }, authorization: 'Bearer tok-123' }]);
+    expect(urls[1]).toContain(`/rt/${name === 'sse' ? 'sse' : 'poll'}?cid=c%2F1`);
+    expect(urls.join(' ')).not.toContain('tok-123');
+    transport.close();
+  });
+
+  it('sends no Authorization header without a token', async () => {
+    const authorization = vi.fn();
+    server.use(
+      http.post(`${base}/connect`, ({ request }) => {
+        authorization(request.headers.get('authorization'));
+        return HttpResponse.json({ cid: 'c1' });
+      }),
+      downstream[name](),
+    );
+    const { ctx, messages } = recordingContext(base);
+    const transport = factory(ctx);
+    await vi.waitFor(() => expect(messages).toEqual([welcome]));
+    expect(authorization).toHaveBeenCalledWith(null);
+    transport.close();
+  });
+
+  it.each([
+    [401, 4001],
+    [429, 4005],
+    [500, 1006],
+  ])('turns HTTP %i from /connect into close code %i', async (status, code) => {
+    server.use(http.post(`${base}/connect`, () => HttpResponse.json({ error: {} }, { status })));
+    const { ctx, closes } = recordingContext(base);
+    factory(ctx);
+    await vi.waitFor(() => expect(closes).toEqual([{ code, reason: `POST /connect: HTTP ${status}` }]));
+  });
+
+  it.each([
+    ['a network error', () => HttpResponse.error()],
+    ['an answer without a cid', () => HttpResponse.json({ id: 1 })],
+    ['an HTML page', () => HttpResponse.html('<html>portal</html>')],
+  ])('ends with 1006 on %s from /connect', async (_, answer) => {
+    server.use(http.post(`${base}/connect`, answer));
+    const { ctx, closes, messages } = recordingContext(base);
+    factory(ctx);
+    await vi.waitFor(() => expect(closes).toEqual([{ code: 1006, reason: expect.stringMatching(/^POST \/connect failed: /) }]));
+    expect(messages).toEqual([]);
+  });
+
+  it('reports a missing fetch as a failed transport, after returning', async () => {
+    const { ctx, closes } = recordingContext(base, { fetch: undefined });
+    factory(ctx);
+    expect(closes).toEqual([]);
+    await vi.waitFor(() => expect(closes).toEqual([{ code: 1006, reason: expect.stringContaining('TypeError') }]));
+  });
+
+  it('posts each wire message as text/plain to /send, one at a time and in order', async () => {
+    const sends: { url: string; type: string | null; body: string }[] = [];
+    const firstHeld = deferred();
+    server.use(
+      connectOk(),
+      downstream[name](),
+      http.post(`${base}/send`, async ({ request }) => {
+        sends.push({ url: request.url, type: request.headers.get('content-type'), body: await request.text() });
+        if (sends.length === 1) await firstHeld.promise;
+        return new HttpResponse(null, { status: 204 });
+      }),
+    );
+    const { ctx, messages, closes } = recordingContext(base);
+    const transport = factory(ctx);
+    await vi.waitFor(() => expect(messages).toEqual([welcome]));
+    transport.send('[{"type":"sub","channel":"a"}]');
+    transport.send('[{"type":"unsub","channel":"a"}]');
+    await vi.waitFor(() => expect(sends).toHaveLength(1));
+    await settle();
+    expect(sends).toHaveLength(1); // the second waits for the first: the server must see them in order
+    firstHeld.resolve();
+    await vi.waitFor(() => expect(sends).toHaveLength(2));
+    expect(sends).toEqual([
+      { url: `${base}/send?cid=c%2F1`, type: 'text/plain', body: '[{"type":"sub","channel":"a"}]' },
+      { url: `${base}/send?cid=c%2F1`, type: 'text/plain', body: '[{"type":"unsub","channel":"a"}]' },
+    ]);
+    expect(closes).toEqual([]);
+    transport.close();
+  });
+
+  it.each([
+    ['HTTP 404', () => HttpResponse.json({ error: {} }, { status: 404 }), 'POST /send: HTTP 404'],
+    ['a network error', () => HttpResponse.error(), expect.stringMatching(/^POST \/send failed: /)],
+  ])('ends the transport once when a send fails with %s', async (_, answer, reason) => {
+    server.use(connectOk(), downstream[name](), http.post(`${base}/send`, answer));
+    const { ctx, messages, closes } = recordingContext(base);
+    const transport = factory(ctx);
+    await vi.waitFor(() => expect(messages).toEqual([welcome]));
+    transport.send('[{"type":"ping"}]');
+    transport.send('[{"type":"ping"}]');
+    await vi.waitFor(() => expect(closes).toEqual([{ code: 1006, reason }]));
+    await settle();
+    expect(closes).toHaveLength(1);
+    expect(urls.filter((url) => url.includes('/send'))).toHaveLength(1);
+  });
+
+  it('close() during /connect aborts it and reports nothing', async () => {
+    const aborted = vi.fn();
+    server.use(
+      http.post(`${base}/connect`, ({ request }) => {
+        request.signal.addEventListener('abort', aborted);
+        return new Promise<Response>(() => {});
+      }),
+    );
+    const { ctx, messages, closes } = recordingContext(base);
+    const transport = factory(ctx);
+    await vi.waitFor(() => expect(urls).toHaveLength(1));
+    transport.close();
+    await vi.waitFor(() => expect(aborted).toHaveBeenCalled());
+    await settle();
+    expect(urls).toHaveLength(1);
+    expect(messages).toEqual([]);
+    expect(closes).toEqual([]);
+  });
+
+  it('close() after open reports nothing and sends nothing more', async () => {
+    server.use(connectOk(), downstream[name](), http.post(`${base}/send`, () => new HttpResponse(null, { status: 204 })));
+    const { ctx, messages, closes } = recordingContext(base);
+    const transport = factory(ctx);
+    await vi.waitFor(() => expect(messages).toEqual([welcome]));
+    transport.close();
+    transport.close();
+    const requests = urls.length;
+    transport.send('[{"type":"ping"}]');
+    await settle();
+    expect(urls).toHaveLength(requests);
+    expect(messages).toEqual([welcome]);
+    expect(closes).toEqual([]);
+  });
+});
