@@ -25,14 +25,14 @@ afterAll(() => server.close());
 
 /** Holds a mocked request open until the client aborts it. */
 const untilAborted = (request: Request) =>
-  new Promise<Response>((resolve) => request.signal.addEventListener('abort', () => resolve(HttpResponse.json([]))));
+  new Promise<HttpResponse<string>>((resolve) => request.signal.addEventListener('abort', () => resolve(HttpResponse.text('[]'))));
 
 /** The downstream half of each transport: the welcome, then an open stream or a held poll. */
 const downstream = {
   sse: () => mockSse(`${base}/sse`, ({ client }) => client.send({ data: welcome })),
   longpoll: () =>
-    http.get(`${base}/poll`, ({ request }) =>
-      new URL(request.url).searchParams.get('ack') === '0' ? HttpResponse.text(welcome) : untilAborted(request),
+    http.get(`${base}/poll`, async ({ request }) =>
+      new URL(request.url).searchParams.get('ack') === '0' ? HttpResponse.text(welcome) : await untilAborted(request),
     ),
 };
 

@@ -20,7 +20,7 @@ afterEach(() => {
 });
 afterAll(() => server.close());
 
-type Client = Parameters<Parameters<typeof mockSse>[1]>[0]['client'];
+type Client = Parameters<Parameters<typeof mockSse<{ message: string }>>[1]>[0]['client'];
 
 
 /** Serves /connect and /sse, handing each stream's client to the test. */
@@ -28,7 +28,7 @@ function serve() {
   const clients: Client[] = [];
   server.use(
     http.post(`${base}/connect`, () => HttpResponse.json({ cid: 'c1' })),
-    mockSse(`${base}/sse`, ({ client }) => {
+    mockSse<{ message: string }>(`${base}/sse`, ({ client }) => {
       clients.push(client);
     }),
   );
