@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseArgs } from 'node:util';
+import { redisBroker } from './server/brokers/redis.js';
 import { createServer } from './server/server.js';
 import type { ServerOptions } from './server/options.js';
 
@@ -17,7 +18,7 @@ const usage = `Usage: lifeline-server [options]
   --history <n>          messages kept per channel for replay (default 1000)
   --api-key <key>        enable POST {path}/publish with "Authorization: Bearer <key>"
   --allow-origin <url>   allow a cross-origin page (repeatable; "*" allows all)
-  --redis <url>          use a Redis broker (not supported yet)
+  --redis <url>          share history and fan-out with other nodes through Redis
   --demo                 serve the demo page at / and dist/lifeline.min.js
   --help                 show this help
 `;
@@ -83,7 +84,6 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(usage);
     return;
   }
-  if (values.redis !== undefined) throw new UsageError('--redis is not supported yet');
   const port = whole('port', values.port, 3000, 0, 65535);
   const host = values.host ?? '127.0.0.1';
   const options: ServerOptions = {
@@ -94,6 +94,7 @@ async function main(argv: string[]): Promise<void> {
   if (values.path !== undefined) options.path = values.path;
   if (values['api-key'] !== undefined) options.apiKey = values['api-key'];
   if (values.demo) options.fallback = demoHandler();
+  if (values.redis !== undefined) options.broker = redisBroker({ url: values.redis, historySize: options.historySize ?? 1000 });
   let server;
   try {
     server = createServer(options);
@@ -107,7 +108,8 @@ async function main(argv: string[]): Promise<void> {
     if (stopping) return;
     stopping = true;
     server.close().then(
-      () => process.exit(0),
+      // A broker passed in is not closed by the server.
+      () => options.broker?.close().then(() => process.exit(0)) ?? process.exit(0),
       (error: unknown) => {
         process.stderr.write(`lifeline-server: shutdown failed: ${String(error)}\n`);
         process.exit(1);

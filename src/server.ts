@@ -9,4 +9,5 @@ export {
 } from './server/options.js';
 export type { PublishAck } from './server/http-api.js';
 export { memoryBroker, type MemoryBrokerOptions } from './server/brokers/memory.js';
+export { redisBroker, RedisBrokerError, type RedisBrokerOptions } from './server/brokers/redis.js';
 export type { Broker, BrokerHealth, PublishResult, ReadResult, StoredMessage } from './server/brokers/broker.js';
