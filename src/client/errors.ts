@@ -1,0 +1,34 @@
+import type { ErrorCode } from '../protocol/index.js';
+
+/**
+ * Codes the client itself gives its errors, besides the server's {@link ErrorCode}s
+ * (which reach the app from `error` frames, e.g. `FORBIDDEN` for a refused publish):
+ * - `CONNECT_TIMEOUT`: no transport delivered the server's welcome within `connectTimeout`.
+ * - `CONNECT_FAILED`: every transport closed before a welcome arrived.
+ * - `HEARTBEAT_TIMEOUT`: nothing arrived for heartbeat + grace; the connection was presumed dead.
+ * - `SERVER_CLOSED`: the server sent `bye` (the message carries its close code and reason).
+ * - `TOKEN_FAILED`: the `token` function threw or rejected (the error is the `cause`).
+ * - `LISTENER_ERROR`: an application listener threw (the error is the `cause`); the client goes on.
+ * - `OUTBOX_FULL`: `publish` was refused because `outboxSize` publishes await their ack.
+ * - `CLOSED`: `publish` after or during `close()`.
+ * - `BAD_JSON`, `BAD_FRAME`, `FRAME_TOO_LARGE`, `UNSUPPORTED_VERSION`: the server sent something
+ *   this client cannot read; it reconnects.
+ */
+export type ClientErrorCode =
+  | 'CONNECT_TIMEOUT' | 'CONNECT_FAILED' | 'HEARTBEAT_TIMEOUT' | 'SERVER_CLOSED' | 'TOKEN_FAILED'
+  | 'LISTENER_ERROR' | 'OUTBOX_FULL' | 'CLOSED';
+
+/** Every code a {@link LifelineError} can carry. */
+export type LifelineErrorCode = ClientErrorCode | ErrorCode;
+
+/** The one error class of the client: a stable `code`, a readable message, and the `cause` when it wraps one. */
+export class LifelineError extends Error {
+  /** Stable, documented code to branch on (messages may change). */
+  readonly code: LifelineErrorCode;
+
+  constructor(code: LifelineErrorCode, message: string, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.name = 'LifelineError';
+    this.code = code;
+  }
+}

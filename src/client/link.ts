@@ -1,0 +1,94 @@
+import { decodeWire, ErrorCode, isProblem, PROTOCOL_VERSION, validateServerFrame, type ServerFrame, type WelcomeFrame, type WireProblem } from '../protocol/index.js';
+import type { TransportContext, TransportFactory, TransportName } from '../transports/transport.js';
+import { LifelineError } from './errors.js';
+
+/** What a transport needs besides the callbacks, which the link supplies. */
+export type LinkContext = Omit<TransportContext, 'onMessage' | 'onClose'>;
+
+/**
+ * Reports a link's valid frames, then its end (no frame; an error when bad input ended it).
+ * The first frame a link reports is always a `welcome` of our protocol version.
+ */
+export type LinkHandler = (link: Link, frame?: ServerFrame, error?: LifelineError) => void;
+
+/** One transport connection, with the decoding and the timestamps the session needs. */
+export interface Link {
+  readonly name: TransportName;
+  /** Set when the welcome arrived: the transport is proven to work. */
+  welcome?: WelcomeFrame;
+  /** When the last wire message arrived / was sent / the welcome came (ms timestamps). */
+  receivedAt: number;
+  sentAt: number;
+  openedAt: number;
+  /** Starts the transport. */
+  open(context: LinkContext): void;
+  /** Sends one wire message. */
+  send(text: string): void;
+  /** Ends the link; no callback comes after it, even a late one from the transport. */
+  close(): void;
+}
+
+const problemError = (p: WireProblem) => new LifelineError(p.problem, `Bad server message: ${p.message}`);
+
+/** Wraps a transport factory; `handle` hears about its frames and its end, and nothing once it is closed. */
+export function createLink(factory: TransportFactory, maxMessageSize: number, handle: LinkHandler): Link {
+  let transport: { send(text: string): void; close(): void } | undefined;
+  let dead = false;
+  const end = (error?: LifelineError) => {
+    if (!dead) {
+      link.close();
+      handle(link, undefined, error);
+    }
+  };
+  const onMessage = (text: string) => {
+    if (dead) return;
+    link.receivedAt = Date.now();
+    const frames = decodeWire(text, maxMessageSize);
+    if (isProblem(frames)) return end(problemError(frames));
+    for (const raw of frames) {
+      // A handler may have closed this link (or switched links) while frames remain.
+      if (dead) return;
+      const frame = validateServerFrame(raw);
+      // Unknown frame types are skipped so that servers can add frames without breaking us.
+      if (isProblem(frame)) {
+        if (frame.problem !== ErrorCode.UNKNOWN_TYPE) end(problemError(frame));
+        continue;
+      }
+      if (!link.welcome) {
+        // Before its welcome a connection is unproven: anything else ends it.
+        const error = frame.type === 'error' ? new LifelineError(frame.code, frame.message)
+          : frame.type !== 'welcome' ? new LifelineError(ErrorCode.BAD_FRAME, `Expected welcome, got ${frame.type}`)
+          : frame.v !== PROTOCOL_VERSION ? new LifelineError(ErrorCode.UNSUPPORTED_VERSION, `Server speaks protocol ${frame.v}, not ${PROTOCOL_VERSION}`)
+          : undefined;
+        if (error) return end(error);
+        link.welcome = frame as WelcomeFrame;
+        link.openedAt = Date.now();
+      }
+      handle(link, frame);
+    }
+  };
+  const link: Link = {
+    name: factory.transportName,
+    receivedAt: Date.now(),
+    sentAt: Date.now(),
+    openedAt: 0,
+    open(context) {
+      try {
+        transport = factory({ ...context, onMessage, onClose: () => end() });
+      } catch {
+        // A transport should report failures through onClose; a throwing one is treated alike.
+        end();
+      }
+      if (dead) transport?.close();
+    },
+    send(text) {
+      link.sentAt = Date.now();
+      transport?.send(text);
+    },
+    close() {
+      dead = true;
+      transport?.close();
+    },
+  };
+  return link;
+}

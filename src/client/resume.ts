@@ -1,0 +1,59 @@
+import { createNanoEvents, type Emitter } from 'nanoevents';
+import type { Cursor, GapFrame, MsgFrame, SubFrame, SubscribedFrame } from '../protocol/index.js';
+import type { Subscription, SubscriptionEvents } from './types.js';
+
+/** The client's side of one subscription: its public face plus resume state. */
+export interface SubRecord extends Subscription {
+  cursor: Cursor | undefined;
+  events: Emitter<SubscriptionEvents>;
+  /** A `sub` is in flight: don't ask again until `subscribed` or `gap` answers it. */
+  pending: boolean;
+}
+
+/** The `sub` frame that (re)starts a subscription after its cursor. */
+export const subFrame = ({ channel, cursor }: SubRecord): SubFrame => (cursor ? { type: 'sub', channel, since: cursor } : { type: 'sub', channel });
+
+/** Creates a subscription record; `wrap` guards listeners, `end` detaches it from the client. */
+export function createSub(channel: string, since: Cursor | undefined, wrap: (fn: (...args: unknown[]) => void) => (...args: unknown[]) => void, end: (sub: SubRecord) => void): SubRecord {
+  const events = createNanoEvents<SubscriptionEvents>();
+  const sub: SubRecord = {
+    channel,
+    cursor: since && { epoch: since.epoch, seq: since.seq },
+    events,
+    pending: false,
+    on: (event, listener) => events.on(event, wrap(listener as (...args: unknown[]) => void)),
+    unsubscribe() {
+      events.events = {};
+      end(sub);
+    },
+  };
+  return sub;
+}
+
+/**
+ * Applies a channel frame to its subscription: delivers each message once and in order, drops
+ * repeats, repairs holes by resuming after the cursor (`resend`), and reports gaps.
+ */
+export function applyChannelFrame(sub: SubRecord, frame: SubscribedFrame | GapFrame | MsgFrame, resend: (sub: SubRecord) => void): void {
+  const { channel, epoch, seq } = frame;
+  const cursor = sub.cursor;
+  const sameEpoch = cursor?.epoch === epoch;
+  if (frame.type === 'msg') {
+    if (sameEpoch && seq <= cursor.seq) return;
+    if (sameEpoch && seq === cursor.seq + 1) {
+      sub.cursor = { epoch, seq };
+      sub.events.emit('message', frame.data, { channel, epoch, seq });
+    } else if (cursor && !sub.pending) {
+      // A hole (or another epoch): something was lost. Resuming after the cursor makes the
+      // server replay it; until then later messages are dropped and come again in the replay.
+      sub.pending = true;
+      resend(sub);
+    }
+    // Without a cursor the subscription's `subscribed` has not arrived yet: nothing to place it after.
+    return;
+  }
+  sub.pending = false;
+  // `subscribed` for a resume echoes our cursor; keeping ours never moves delivery backwards.
+  if (frame.type === 'gap' || !sameEpoch) sub.cursor = { epoch, seq };
+  if (frame.type === 'gap') sub.events.emit('gap', { channel, reason: frame.reason, from: frame.from, epoch, seq });
+}
