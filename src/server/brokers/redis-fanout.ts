@@ -70,7 +70,9 @@ export function createFanout(deps: FanoutDeps) {
     feed.stale = false;
     const last = feed.last;
     try {
-      const result = await deps.read(feed.channel, last.seq);
+      let result = await deps.read(feed.channel, last.seq);
+      // A new epoch (Redis lost its data) is a new log: everything it holds is unseen.
+      if (result.epoch !== last.epoch && last.seq > 0) result = await deps.read(feed.channel, 0);
       if (feeds.get(feed.channel) !== feed) return;
       const sameEpoch = result.epoch === last.epoch;
       for (const message of result.messages) {
