@@ -25,6 +25,8 @@ class LongPollSink implements ConnectionSink {
   private pending: PendingPoll | undefined;
   private expiry: NodeJS.Timeout | undefined;
   ended = false;
+  /** Set when the backlog was thrown away: every poll gets just the final `bye`. */
+  private byeOnly = false;
 
   constructor(private readonly hold: number, private readonly idleLimit: number, private readonly onGone: () => void) {
     this.armExpiry();
@@ -42,11 +44,12 @@ class LongPollSink implements ConnectionSink {
   end(code: number, reason: string): void {
     if (this.ended) return;
     this.ended = true;
-    // A slow consumer's backlog is what got it dropped; it only needs to hear why.
+    // A slow consumer's backlog is what got it dropped; it only needs to hear why, whatever
+    // part of the backlog it has already seen.
     if (code === CloseCode.SLOW_CONSUMER) {
-      this.acked += this.frames.length;
       this.frames = [];
       this.bytes = 0;
+      this.byeOnly = true;
     }
     this.push(JSON.stringify({ type: 'bye', code, reason }));
     this.answer();
@@ -56,6 +59,10 @@ class LongPollSink implements ConnectionSink {
 
   /** Answers `GET poll?ack=` (the caller checked `ack` is a whole number). */
   poll(res: ServerResponse, ack: number): void {
+    if (this.byeOnly && ack >= this.acked) {
+      respond(res, this.frames);
+      return;
+    }
     const last = this.acked + this.frames.length;
     if (ack > last || ack < this.acked) {
       sendError(res, 400, ErrorCode.BAD_FRAME, `ack=${ack} is outside the frames of this connection (${this.acked}–${last})`);

@@ -1,0 +1,217 @@
+// Origins, CORS, tokens out of URLs, and malformed input that must never hurt the server or other clients.
+import { createServer as createHttpServer, request as httpRequest, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createServer, type LifelineServer, type ServerOptions } from '../../src/server.js';
+import { connectRaw, http, startServer, transports, type TestServer } from '../helpers/server.js';
+
+let t: TestServer | undefined;
+const start = async (options: ServerOptions = {}) => (t = await startServer(options));
+afterEach(async () => {
+  await t?.close();
+  t = undefined;
+});
+
+/** Sends a WebSocket upgrade request and reports the plain-HTTP answer, if any. */
+function upgrade(url: string, origin: string): Promise<{ status: number; body: string; upgraded: boolean }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(`${url}/ws`, {
+      headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==', Origin: origin },
+    });
+    req.on('upgrade', (res, socket) => {
+      socket.destroy();
+      resolve({ status: res.statusCode ?? 0, body: '', upgraded: true });
+    });
+    req.on('response', (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, upgraded: false }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+const polluted = () => ({} as Record<string, unknown>).polluted !== undefined || Object.prototype.hasOwnProperty.call(Object.prototype, 'polluted');
+
+describe('origins', () => {
+  it('refuses a foreign Origin with 403 before any data, on every endpoint, and never upgrades', async () => {
+    let authenticated = 0;
+    const { url } = await start({ apiKey: 'k', authenticate: () => ++authenticated });
+    const evil = 'https://evil.example';
+    const ws = await upgrade(url, evil);
+    expect(ws).toMatchObject({ status: 403, upgraded: false });
+    expect(JSON.parse(ws.body)).toEqual({ error: { code: 'ORIGIN_NOT_ALLOWED', message: expect.any(String) } });
+    const headers = { Origin: evil };
+    for (const [path, init] of [
+      ['/connect', { method: 'POST', body: JSON.stringify({ v: 1, transport: 'sse' }) }],
+      ['/sse?cid=x', {}], ['/poll?cid=x&ack=0', {}], ['/send?cid=x', { method: 'POST', body: '[]' }],
+      ['/publish', { method: 'POST', headers: { ...headers, Authorization: 'Bearer k' }, body: '{"channel":"c","data":1}' }],
+      ['/health', {}],
+    ] as const) {
+      const res = await http(`${url}${path}`, { headers, ...init });
+      expect(res, path).toMatchObject({ status: 403, body: { error: { code: 'ORIGIN_NOT_ALLOWED' } } });
+      expect(res.headers.get('access-control-allow-origin'), path).toBeNull();
+    }
+    expect(authenticated).toBe(0);
+    expect((await t!.server.publish('c', 1)).seq).toBe(1);
+  });
+
+  it('accepts its own origin and requests without Origin, without CORS headers', async () => {
+    const { url, origin } = await start();
+    expect(await upgrade(url, origin)).toMatchObject({ status: 101, upgraded: true });
+    for (const transport of transports) await connectRaw(transport, url, { origin });
+    const res = await http(`${url}/health`, { headers: { Origin: origin } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('access-control-allow-origin')).toBeNull();
+    expect((await http(`${url}/health`)).status).toBe(200);
+  });
+
+  it('answers CORS for an allowed origin, including preflights', async () => {
+    const app = 'https://app.example';
+    const { url } = await start({ allowOrigins: [app] });
+    expect(await upgrade(url, app)).toMatchObject({ status: 101 });
+    for (const transport of transports) await connectRaw(transport, url, { origin: app });
+    const res = await http(`${url}/connect`, { method: 'POST', headers: { Origin: app }, body: JSON.stringify({ v: 1, transport: 'longpoll' }) });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('access-control-allow-origin')).toBe(app);
+    expect(res.headers.get('vary')).toMatch(/Origin/);
+    const preflight = await http(`${url}/connect`, {
+      method: 'OPTIONS', headers: { Origin: app, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'authorization' },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe(app);
+    expect(preflight.headers.get('access-control-allow-headers')).toMatch(/Authorization/);
+    expect(preflight.headers.get('access-control-allow-methods')).toMatch(/POST/);
+  });
+
+  it('allows every origin with "*"', async () => {
+    const { url } = await start({ allowOrigins: ['*'] });
+    expect(await upgrade(url, 'https://anyone.example')).toMatchObject({ status: 101 });
+    const res = await http(`${url}/health`, { headers: { Origin: 'https://anyone.example' } });
+    expect(res.headers.get('access-control-allow-origin')).toBe('https://anyone.example');
+  });
+});
+
+describe('tokens', () => {
+  let host: Server | undefined;
+  let lifeline: LifelineServer | undefined;
+  afterEach(async () => {
+    await lifeline?.close();
+    await new Promise((resolve) => host?.close(resolve));
+    host = undefined;
+    lifeline = undefined;
+  });
+
+  it('never need to be in a URL, on any transport', async () => {
+    const urls: string[] = [];
+    const token = 'secret-token-123';
+    host = createHttpServer();
+    lifeline = createServer({ authenticate: (context) => context.token === token && { user: 'u' } });
+    lifeline.attach(host);
+    host.on('request', (req) => urls.push(req.url ?? ''));
+    host.on('upgrade', (req) => urls.push(req.url ?? ''));
+    await new Promise<void>((resolve) => host!.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(host.address() as AddressInfo).port}/rt`;
+    for (const transport of transports) {
+      const c = await connectRaw(transport, url, { token });
+      await c.send([{ type: 'sub', channel: 'a' }]);
+      await c.frame('subscribed');
+      c.close();
+    }
+    expect(urls.length).toBeGreaterThanOrEqual(6);
+    expect(urls.filter((u) => u.includes(token))).toEqual([]);
+  });
+});
+
+describe.each(transports)('%s malformed input', (transport) => {
+  const send = async (c: Awaited<ReturnType<typeof connectRaw>>, text: string) => {
+    const status = await c.send(text);
+    return status;
+  };
+
+  it('answers bad JSON, non-arrays, unknown types and wrong fields with errors and goes on', async () => {
+    const { url } = await start();
+    const c = await connectRaw(transport, url);
+    const other = await connectRaw(transport, url);
+    const http400 = transport === 'websocket' ? 101 : 400;
+    expect(await send(c, '{not json')).toBe(http400);
+    expect(await send(c, '{"type":"ping"}')).toBe(http400);
+    if (transport === 'websocket') {
+      expect(await c.frame('error')).toMatchObject({ code: 'BAD_JSON' });
+      expect(await c.frame('error')).toMatchObject({ code: 'BAD_FRAME' });
+    }
+    await c.send([
+      { type: 'nope' }, 42, null, [], { type: 7 },
+      { type: 'sub', channel: 'ok', since: { epoch: 'e', seq: -1 } },
+      { type: 'sub', channel: '' }, { type: 'pub', id: 'p1', channel: 'c' },
+      { type: 'pub', id: 'x'.repeat(65), channel: 'c', data: 1 }, { type: 'hello', v: 1 },
+      { type: 'ping' },
+    ]);
+    const errors = [];
+    for (let i = 0; i < 10; i++) errors.push(await c.frame('error'));
+    expect(errors.map((e) => e.code)).toEqual([
+      'UNKNOWN_TYPE', 'BAD_FRAME', 'BAD_FRAME', 'BAD_FRAME', 'BAD_FRAME', 'BAD_FRAME', 'BAD_FRAME', 'BAD_FRAME', 'BAD_FRAME', 'BAD_FRAME',
+    ]);
+    expect(errors[5]).toMatchObject({ channel: 'ok' });
+    expect(errors[7]).toMatchObject({ id: 'p1', channel: 'c' });
+    expect(errors[8]).not.toHaveProperty('id');
+    await c.frame('pong');
+    await other.send([{ type: 'ping' }]);
+    await other.frame('pong');
+  });
+
+  it('ignores __proto__ keys: no prototype pollution, data carried as plain JSON', async () => {
+    const { url } = await start();
+    const c = await connectRaw(transport, url);
+    const evil = '{"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}}}';
+    await c.send(`[{"type":"sub","channel":"p","__proto__":{"polluted":true}},` +
+      `{"type":"sub","channel":"__proto__","since":{"epoch":"e","seq":0,"__proto__":{"polluted":true}}},` +
+      `{"type":"pub","id":"__proto__","channel":"p","data":${evil},"__proto__":{"polluted":true}},` +
+      `{"type":"__proto__"},{"type":"constructor"},{"type":"toString"}]`);
+    await c.frame('subscribed', (f) => f.channel === 'p');
+    await c.frame('gap', (f) => f.channel === '__proto__');
+    const msg = await c.frame('msg');
+    expect(JSON.stringify(msg.data)).toBe(evil);
+    expect(await c.frame('ack')).toMatchObject({ id: '__proto__' });
+    expect((await c.frame('error')).code).toBe('UNKNOWN_TYPE');
+    expect((await c.frame('error')).code).toBe('UNKNOWN_TYPE');
+    expect((await c.frame('error')).code).toBe('UNKNOWN_TYPE');
+    expect(polluted()).toBe(false);
+    const other = await connectRaw(transport, url);
+    await other.send([{ type: 'sub', channel: 'p', since: { epoch: msg.epoch, seq: 0 } }]);
+    expect(JSON.stringify((await other.frame('msg')).data)).toBe(evil);
+  });
+
+  it('survives a flood of sub frames: maxSubscriptions holds, others are served', async () => {
+    const { url, server } = await start({ maxSubscriptions: 100 });
+    const c = await connectRaw(transport, url);
+    const other = await connectRaw(transport, url);
+    for (let m = 0; m < 10; m++) {
+      await c.send(Array.from({ length: 100 }, (_, i) => ({ type: 'sub', channel: `flood-${m}-${i}` })));
+    }
+    await c.send([{ type: 'ping' }]);
+    await c.frame('pong', undefined, 15_000);
+    const frames = c.messages.flat();
+    expect(frames.filter((f) => f.type === 'subscribed')).toHaveLength(100);
+    expect(frames.filter((f) => f.type === 'error' && f.code === 'TOO_MANY_SUBSCRIPTIONS')).toHaveLength(900);
+    await other.send([{ type: 'sub', channel: 'flood-0-0' }]);
+    await other.frame('subscribed');
+    await server.publish('flood-0-0', 'still here');
+    expect((await other.frame('msg')).data).toBe('still here');
+  });
+});
+
+describe('publish API body', () => {
+  it('ignores __proto__ keys in the HTTP publish body', async () => {
+    const { url, server } = await start({ apiKey: 'k' });
+    const res = await http(`${url}/publish`, {
+      method: 'POST', headers: { Authorization: 'Bearer k' },
+      body: '{"__proto__":{"polluted":true},"channel":"c","data":{"__proto__":{"polluted":true}}}',
+    });
+    expect(res).toMatchObject({ status: 200, body: { channel: 'c', seq: 1 } });
+    expect(polluted()).toBe(false);
+    expect((await server.publish('c', 2)).seq).toBe(2);
+  });
+});
