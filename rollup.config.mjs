@@ -73,6 +73,28 @@ function pruneStaleChunks() {
   };
 }
 
+/**
+ * The script tag's entry: `lifeline` plus the transport factories, so a page can also build
+ * à-la-carte clients (`Lifeline.createClient(url, { transports: [Lifeline.websocket] })`).
+ */
+const scriptTagId = '\0lifeline-script-tag';
+const scriptTagEntry = {
+  name: 'lifeline-script-tag-entry',
+  resolveId(source) {
+    return source === scriptTagId ? source : null;
+  },
+  load(id) {
+    if (id !== scriptTagId) return null;
+    const from = (name) => JSON.stringify(join(src, `${name}.ts`));
+    return [
+      `export * from ${from('index')};`,
+      `export { websocket } from ${from('websocket')};`,
+      `export { sse } from ${from('sse')};`,
+      `export { longpoll } from ${from('longpoll')};`,
+    ].join('\n');
+  },
+};
+
 const chunkOutput = (format, extension) => ({
   dir: 'dist',
   format,
@@ -131,8 +153,19 @@ export default [
   },
   {
     // The script-tag build: everything in one file, `window.Lifeline`.
-    input: 'src/index.ts',
-    plugins: [browserOnly(), inlinePackages(['nanoevents']), esbuild({ target: 'es2020' })],
+    input: scriptTagId,
+    plugins: [
+      scriptTagEntry,
+      browserOnly(),
+      inlinePackages(['nanoevents']),
+      // ES2020 for older browsers, nanoevents included. Class fields are assigned rather than
+      // defined (nothing here shadows an accessor), which spares the down-levelling helper.
+      esbuild({
+        target: 'es2020',
+        exclude: [],
+        tsconfigRaw: { compilerOptions: { useDefineForClassFields: false, verbatimModuleSyntax: true } },
+      }),
+    ],
     output: { file: 'dist/lifeline.min.js', format: 'iife', name: 'Lifeline', plugins: [minify] },
   },
   {

@@ -60,7 +60,7 @@ describe('exports map', () => {
       const text = readFileSync(distFile(file), 'utf8');
       for (const name of names) expect(text, `${file} declares ${name}`).toMatch(new RegExp(`\\b${name}\\b`));
     };
-    declares('index.d.ts', ['createClient', 'websocket', 'sse', 'longpoll', 'LifelineError']);
+    declares('index.d.ts', ['createClient', 'LifelineError', 'ClientOptions']);
     declares('core.d.ts', ['createClient', 'LifelineError']);
     declares('websocket.d.ts', ['websocket', 'TransportFactory']);
     declares('sse.d.ts', ['sse']);

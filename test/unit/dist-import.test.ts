@@ -66,9 +66,10 @@ describe('side-effect-free import', () => {
     }
   }
 
-  it("import('lifeline') offers createClient, every transport factory and LifelineError", () => {
-    const { exports } = load('lifeline', 'import');
-    expect(exports).toEqual(expect.arrayContaining(['createClient', 'websocket', 'sse', 'longpoll', 'LifelineError']));
+  it("import('lifeline') offers createClient and LifelineError; each transport entry its factory", () => {
+    expect(load('lifeline', 'import').exports).toEqual(expect.arrayContaining(['createClient', 'LifelineError']));
+    expect(load('lifeline/core', 'import').exports).toEqual(expect.arrayContaining(['createClient', 'LifelineError']));
+    for (const name of ['websocket', 'sse', 'longpoll']) expect(load(`lifeline/${name}`, 'import').exports).toContain(name);
   });
 
   it("import('lifeline/server') starts nothing: the process exits by itself", () => {

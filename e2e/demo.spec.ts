@@ -1,0 +1,123 @@
+// The demo behind `npm start`, driven in Chromium: the built CLI serves the page and the
+// script-tag bundle (`--demo`), demo/ticker.js publishes to `ticker` over the HTTP API as
+// scripts/start.js does, and the page must show a working chat, a live ticker, transport
+// switching and a resume that replays without duplicates.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect, test, type Page } from '@playwright/test';
+import { startTicker } from '../demo/ticker.js';
+import { API_KEY, startServerProcess, type ServerProcess } from './server-process.js';
+
+const resultsDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'test-results');
+
+let server: ServerProcess;
+let ticker: { stop(): void };
+
+test.beforeAll(async () => {
+  server = await startServerProcess({ args: ['--demo'] });
+  // Faster than the demo's 1 s so a short outage has plenty to replay.
+  ticker = startTicker({ url: server.url, apiKey: API_KEY, interval: 200, onError: () => {} });
+});
+
+test.afterAll(async () => {
+  ticker?.stop();
+  await server?.kill('SIGTERM');
+});
+
+const origin = () => new URL(server.url).origin;
+const count = async (page: Page, name: string) => Number(await page.getByTestId(`count-${name}`).textContent());
+
+async function openDemo(page: Page): Promise<void> {
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  await page.goto(origin() + '/');
+  await expect(page.getByTestId('state')).toHaveText('open', { timeout: 15_000 });
+  expect(errors).toEqual([]);
+}
+
+async function chatRoundTrip(page: Page, text: string): Promise<void> {
+  const acked = await count(page, 'published');
+  await page.getByTestId('chat-text').fill(text);
+  await page.getByTestId('chat-send').click();
+  await expect(page.getByTestId('chat-list')).toContainText(text, { timeout: 15_000 });
+  await expect(page.getByTestId('count-published')).toHaveText(String(acked + 1));
+}
+
+async function tickerMoves(page: Page): Promise<void> {
+  await expect(page.getByTestId('ticker-n')).toHaveText(/^\d+$/, { timeout: 10_000 });
+  const first = Number(await page.getByTestId('ticker-n').textContent());
+  await expect.poll(async () => Number(await page.getByTestId('ticker-n').textContent()), { timeout: 10_000 }).toBeGreaterThan(first);
+  await expect(page.getByTestId('ticker-price')).toHaveText(/^\d+\.\d\d$/);
+}
+
+test('the page connects over WebSocket, chats round-trip between two tabs and the ticker ticks', async ({ page, context }) => {
+  await openDemo(page);
+  await expect(page.getByTestId('transport')).toHaveText('websocket');
+  await tickerMoves(page);
+  const other = await context.newPage();
+  await openDemo(other);
+  await chatRoundTrip(page, 'hello from tab one');
+  await expect(other.getByTestId('chat-list')).toContainText('hello from tab one');
+  expect(await count(page, 'received')).toBeGreaterThan(1);
+  expect(await count(page, 'leaked')).toBe(0);
+  await other.close();
+});
+
+for (const [button, name] of [['SSE', 'sse'], ['Long polling', 'longpoll'], ['WebSocket', 'websocket']] as const) {
+  test(`forcing ${name} reconnects on it, resumes, and chat and ticker keep working`, async ({ page }) => {
+    await openDemo(page);
+    await tickerMoves(page);
+    await page.getByRole('button', { name: button, exact: true }).click();
+    await expect(page.getByTestId('transport')).toHaveText(name, { timeout: 15_000 });
+    await expect(page.getByTestId('state')).toHaveText('open');
+    await tickerMoves(page);
+    await chatRoundTrip(page, `hello over ${name}`);
+    expect(await count(page, 'leaked')).toBe(0);
+    expect(await count(page, 'gaps')).toBe(0);
+  });
+}
+
+test('an outage replays what was missed, drops duplicates and shows none to the app', async ({ page }) => {
+  await openDemo(page);
+  await tickerMoves(page);
+  const tickBefore = Number(await page.getByTestId('ticker-n').textContent());
+  await page.getByTestId('offline').click();
+  await expect(page.getByTestId('state')).toHaveText('reconnecting', { timeout: 5_000 });
+  await expect(page.getByTestId('state')).toHaveText('open', { timeout: 30_000 });
+  // Ticks published during the outage come back through the resume.
+  await expect.poll(() => count(page, 'replayed'), { timeout: 15_000 }).toBeGreaterThan(0);
+  await tickerMoves(page);
+  expect(Number(await page.getByTestId('ticker-n').textContent())).toBeGreaterThan(tickBefore);
+  expect(await count(page, 'leaked')).toBe(0);
+  expect(await count(page, 'gaps')).toBe(0);
+});
+
+test('a screenshot of the working demo is a real picture', async ({ page }) => {
+  await page.setViewportSize({ width: 1200, height: 800 });
+  await openDemo(page);
+  await tickerMoves(page);
+  await chatRoundTrip(page, 'screenshot time');
+  // Let the chart gather a few points.
+  await expect.poll(async () => Number(await page.getByTestId('ticker-n').textContent()), { timeout: 10_000 }).toBeGreaterThan(5);
+  const png = await page.screenshot({ fullPage: true });
+  mkdirSync(resultsDir, { recursive: true });
+  writeFileSync(join(resultsDir, 'demo.png'), png);
+  expect(png.length).toBeGreaterThan(20_000);
+  // Decode it in the browser and count colours: a blank or one-colour page has a handful.
+  const colours = await page.evaluate(async (base64) => {
+    const image = new Image();
+    image.src = `data:image/png;base64,${base64}`;
+    await image.decode();
+    const canvas = document.createElement('canvas');
+    canvas.width = image.width;
+    canvas.height = image.height;
+    const context = canvas.getContext('2d')!;
+    context.drawImage(image, 0, 0);
+    const { data } = context.getImageData(0, 0, image.width, image.height);
+    const seen = new Set<number>();
+    for (let i = 0; i < data.length; i += 4) seen.add((data[i]! << 16) | (data[i + 1]! << 8) | data[i + 2]!);
+    return seen.size;
+  }, png.toString('base64'));
+  expect(colours).toBeGreaterThan(50);
+});
