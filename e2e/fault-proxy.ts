@@ -92,6 +92,11 @@ export interface FaultProxy {
   /** Destroys every open exchange of the given kinds (all kinds by default) at both ends; returns how many. */
   killAll(kinds?: readonly LinkKind[]): number;
   /**
+   * Silently stops forwarding bytes, both ways, on every exchange open now (new ones pass):
+   * the connection stays up but is dead, like one behind a NAT that forgot it. Returns how many.
+   */
+  stallAll(kinds?: readonly LinkKind[]): number;
+  /**
    * Destroys one random open exchange of the given kinds every `everyMs` (nothing when none is
    * open) until `max` kills or until the returned function is called.
    */
@@ -102,6 +107,8 @@ export interface FaultProxy {
 
 interface Link {
   kind: LinkKind;
+  /** Set by {@link FaultProxy.stallAll}: bytes are dropped from then on. */
+  stalled: boolean;
   destroy(): void;
 }
 
@@ -140,6 +147,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     if (links.size >= maxLinks) return undefined;
     const link: Link = {
       kind,
+      stalled: false,
       destroy: () => {
         links.delete(link);
         for (const end of ends) end.destroy();
@@ -174,7 +182,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     }
     stats.forwarded++;
     upstream.on('error', () => link.destroy());
-    req.on('data', (chunk: Buffer) => toServer(() => upstream.write(chunk)));
+    req.on('data', (chunk: Buffer) => link.stalled || toServer(() => upstream.write(chunk)));
     req.on('end', () => toServer(() => upstream.end()));
     upstream.on('response', (answer) => {
       const headers = Object.entries(answer.headers).filter(([name]) => !hopByHop.has(name));
@@ -189,6 +197,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
         res.flushHeaders();
       });
       answer.on('data', (chunk: Buffer) => {
+        if (link.stalled) return;
         if (!hold) return toClient(() => res.write(chunk));
         held.push(chunk);
         heldBytes += chunk.length;
@@ -198,6 +207,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
         toClient(() => res.write(all));
       });
       answer.on('end', () => {
+        if (link.stalled) return;
         const rest = Buffer.concat(held.splice(0));
         toClient(() => {
           links.delete(link);
@@ -242,15 +252,16 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     const lines = [`${req.method} ${req.url} HTTP/1.1`];
     for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
     toServer(() => server.write(Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`), head])));
-    socket.on('data', (chunk: Buffer) => toServer(() => server.write(chunk)));
-    server.on('data', (chunk: Buffer) => toClient(() => socket.write(chunk)));
+    socket.on('data', (chunk: Buffer) => link.stalled || toServer(() => server.write(chunk)));
+    server.on('data', (chunk: Buffer) => link.stalled || toClient(() => socket.write(chunk)));
     // Either end going away takes the other with it, as a real proxy's tunnel would; `end`
     // (not `destroy`) so bytes still queued behind the latency get delivered first.
     socket.on('close', () => toServer(() => {
       links.delete(link);
       server.end();
     }));
-    server.on('close', () => toClient(() => {
+    // A stalled tunnel is dead in both directions: not even the server's close gets through.
+    server.on('close', () => link.stalled || toClient(() => {
       links.delete(link);
       socket.end();
     }));
@@ -305,6 +316,11 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     killAll(kinds) {
       const chosen = pick(kinds);
       chosen.forEach(killOne);
+      return chosen.length;
+    },
+    stallAll(kinds) {
+      const chosen = pick(kinds);
+      for (const link of chosen) link.stalled = true;
       return chosen.length;
     },
     killRandomly({ everyMs, kinds, max = Infinity }) {

@@ -160,6 +160,21 @@ describe('fault proxy', () => {
     expect(proxy.stats.kills).toBe(3);
   });
 
+  it('stalls open exchanges silently while new ones pass', async () => {
+    const stalled = await handshake(wsUrl());
+    expect(proxy.stallAll()).toBe(1);
+    let got = 0;
+    stalled.socket.on('message', () => got++);
+    stalled.socket.send('lost');
+    const fresh = await handshake(wsUrl());
+    fresh.socket.send('kept');
+    expect(await nextMessage(fresh.socket)).toBe('kept');
+    await wait(100);
+    expect({ got, state: stalled.socket.readyState }).toEqual({ got: 0, state: WebSocket.OPEN });
+    stalled.socket.terminate();
+    fresh.socket.close();
+  });
+
   it('kills random exchanges at the given rate, up to max', async () => {
     const sockets = await Promise.all([handshake(wsUrl()), handshake(wsUrl()), handshake(wsUrl())]);
     const codes = sockets.map(({ socket }) => closed(socket));

@@ -1,0 +1,26 @@
+// Both ways users load Lifeline, exercised in Chromium: dist/lifeline.min.js with a script
+// tag, and the ESM build (dist/index.js) bundled into a small app by esbuild.
+import { test, expect } from './fixtures.js';
+import { quickReconnect, startClient, subscribe, waitForMessages, waitForOpen } from './helpers.js';
+
+for (const build of ['index', 'spa'] as const) {
+  test(`${build === 'index' ? 'script tag (IIFE)' : 'bundled SPA (ESM)'}: connects, receives and publishes`, async ({ page, openPage, rtUrl, server }) => {
+    const pageErrors: string[] = [];
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    await openPage(build);
+    const loaded = await page.evaluate(() => ({ build: window.harness.build, global: typeof (window as { Lifeline?: unknown }).Lifeline }));
+    // The IIFE defines window.Lifeline; the bundled app must not need (or leak) a global.
+    expect(loaded).toEqual(build === 'index' ? { build: 'script-tag', global: 'object' } : { build: 'spa', global: 'undefined' });
+
+    const first = await server.publish('b', 'hello');
+    await startClient(page, rtUrl, quickReconnect);
+    await subscribe(page, 'b', { epoch: first.epoch, seq: 0 });
+    expect(await waitForOpen(page)).toBe('websocket');
+    await page.evaluate(() => window.harness.publish('x', 'b', 'from-page'));
+    expect(await page.evaluate(() => window.harness.published.x)).toEqual({ ok: { seq: 2, epoch: first.epoch } });
+    expect((await waitForMessages(page, 'b', 2)).map((m) => m.data)).toEqual(['hello', 'from-page']);
+    await page.evaluate(() => window.harness.client!.close());
+    expect(await page.evaluate(() => window.harness.client!.state)).toBe('closed');
+    expect(pageErrors).toEqual([]);
+  });
+}
