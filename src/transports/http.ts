@@ -42,7 +42,8 @@ export const httpTransport = (
   };
   const link: HttpLink = {
     cid: '',
-    request: (path, init) => ctx.fetch!(`${ctx.url}/${path}`, { ...init, signal: abort.signal }),
+    // Called unbound: a browser's fetch throws "Illegal invocation" when called as ctx.fetch().
+    request: (path, init) => (ctx.fetch || fetch)(`${ctx.url}/${path}`, { ...init, signal: abort.signal }),
     end(code, reason) {
       if (live) {
         close();

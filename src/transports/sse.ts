@@ -10,7 +10,7 @@ import type { TransportFactory } from './transport.js';
 export const sse: TransportFactory = Object.assign(
   (ctx: Parameters<TransportFactory>[0]) =>
     httpTransport(ctx, 'sse', (link) => {
-      const source = new ctx.EventSource!(`${ctx.url}/sse?cid=${link.cid}`);
+      const source = new (ctx.EventSource || EventSource)(`${ctx.url}/sse?cid=${link.cid}`);
       source.onmessage = (event) => ctx.onMessage(event.data);
       source.onerror = () => link.end(1006, 'SSE stream failed');
       return () => {

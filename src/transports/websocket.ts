@@ -28,7 +28,7 @@ export const websocket: TransportFactory = Object.assign(
       }
     };
     try {
-      const ws = (socket = new ctx.WebSocket!(ctx.url.replace(/^http/, 'ws') + '/ws'));
+      const ws = (socket = new (ctx.WebSocket || WebSocket)(ctx.url.replace(/^http/, 'ws') + '/ws'));
       ws.onerror = ignore; // always followed by a close event, which carries the code
       ws.onopen = () => ws.send(JSON.stringify([{ type: 'hello', v: PROTOCOL_VERSION, token: ctx.token } satisfies HelloFrame]));
       ws.onmessage = (event) => ctx.onMessage('' + event.data);

@@ -103,12 +103,24 @@ describe.each([
     expect(messages).toEqual([]);
   });
 
-  it('reports a missing fetch as a failed transport, after returning', async () => {
-    const { ctx, closes } = recordingContext(base, { fetch: undefined });
-    factory(ctx);
-    expect(closes).toEqual([]);
-    await vi.waitFor(() => expect(closes).toEqual([{ code: 1006, reason: expect.stringContaining('TypeError') }]));
+  it('calls fetch unbound, as a browser requires, and the global one when none is injected', async () => {
+    server.use(connectOk(), downstream[name](), http.post(`${base}/send`, () => new HttpResponse(null, { status: 204 })));
+    // A browser's fetch throws "Illegal invocation" when called as a method of another object.
+    const strictFetch = function (this: unknown, input: RequestInfo | URL, init?: RequestInit) {
+      if (this !== undefined && this !== globalThis) throw new TypeError('Illegal invocation');
+      return globalThis.fetch(input, init);
+    };
+    for (const fetch of [strictFetch, undefined]) {
+      const { ctx, messages, closes } = recordingContext(base, { fetch });
+      const transport = factory(ctx);
+      await vi.waitFor(() => expect(messages).toEqual([welcome]));
+      transport.send('[{"type":"ping"}]');
+      await vi.waitFor(() => expect(urls.filter((url) => url.includes('/send'))).toHaveLength(fetch ? 1 : 2));
+      expect(closes).toEqual([]);
+      transport.close();
+    }
   });
+
 
   it('posts each wire message as text/plain to /send, one at a time and in order', async () => {
     const sends: { url: string; type: string | null; body: string }[] = [];

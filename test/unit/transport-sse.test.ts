@@ -116,10 +116,23 @@ describe('sse transport', () => {
     expect(closes).toEqual([]);
   });
 
-  it('reports a missing EventSource as a failed transport', async () => {
-    serve();
-    const { ctx, closes } = recordingContext(base, { EventSource: undefined });
-    sse(ctx);
-    await vi.waitFor(() => expect(closes).toEqual([{ code: 1006, reason: expect.stringContaining('TypeError') }]));
+  it('uses the global EventSource when none is injected', async () => {
+    const clients = serve();
+    const transport = sse(recordingContext(base, { EventSource: undefined }).ctx);
+    await vi.waitFor(() => expect(clients).toHaveLength(1));
+    transport.close();
   });
+
+  it('reports an EventSource that refuses to construct as a failed transport', async () => {
+    serve();
+    const Refusing = class {
+      constructor() {
+        throw new SyntaxError('The URL is invalid');
+      }
+    } as unknown as typeof EventSource;
+    const { ctx, closes } = recordingContext(base, { EventSource: Refusing });
+    sse(ctx);
+    await vi.waitFor(() => expect(closes).toEqual([{ code: 1006, reason: expect.stringContaining('SyntaxError') }]));
+  });
+
 });

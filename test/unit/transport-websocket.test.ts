@@ -112,12 +112,25 @@ describe('websocket transport', () => {
     expect(closes).toEqual([]);
   });
 
-  it('reports a missing WebSocket as a dropped connection, after returning', async () => {
-    const { ctx, closes } = recordingContext('http://localhost/rt', { WebSocket: undefined });
-    const transport = websocket(ctx);
-    expect(closes).toEqual([]);
-    await vi.waitFor(() => expect(closes).toEqual([{ code: 1006, reason: expect.stringContaining('TypeError') }]));
+  it('uses the global WebSocket when none is injected', async () => {
+    const { received } = serve();
+    const transport = websocket(recordingContext('http://localhost/rt', { WebSocket: undefined }).ctx);
+    await vi.waitFor(() => expect(received).toHaveLength(1));
     transport.close();
   });
+
+  it('reports a WebSocket that refuses to construct as a dropped connection, after returning', async () => {
+    const Refusing = class {
+      constructor() {
+        throw new SyntaxError('The URL is invalid');
+      }
+    } as unknown as typeof WebSocket;
+    const { ctx, closes } = recordingContext('http://localhost/rt', { WebSocket: Refusing });
+    const transport = websocket(ctx);
+    expect(closes).toEqual([]);
+    await vi.waitFor(() => expect(closes).toEqual([{ code: 1006, reason: 'SyntaxError: The URL is invalid' }]));
+    transport.close();
+  });
+
 
 });

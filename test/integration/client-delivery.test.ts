@@ -1,0 +1,76 @@
+// The real client against the real reference server in Node, once per transport:
+// subscribe, receive, publish, and the token kept out of every URL.
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createClient, type Client, type ClientOptions, type MessageMeta } from '../../src/index.js';
+import type { TransportName } from '../../src/transports/transport.js';
+import { startDroppableServer, type DroppableServer } from '../helpers/droppable-server.js';
+
+const transports: TransportName[] = ['websocket', 'sse', 'longpoll'];
+const cleanup: (() => unknown)[] = [];
+
+afterEach(async () => {
+  for (const fn of cleanup.splice(0).reverse()) await fn();
+});
+
+async function start(options?: Parameters<typeof startDroppableServer>[0]): Promise<DroppableServer> {
+  const server = await startDroppableServer(options);
+  cleanup.push(() => server.close());
+  return server;
+}
+
+function connect(url: string, transport: TransportName, options: ClientOptions = {}): Client {
+  const client = createClient(url, { transports: [transport], rememberTransport: false, ...options });
+  cleanup.push(() => client.close());
+  return client;
+}
+
+const waitFor = <T>(check: () => T) => vi.waitFor(check, { timeout: 5000, interval: 5 });
+
+describe.each(transports)('client over %s against the reference server', (transport) => {
+  it('subscribes, receives what the backend publishes, and publishes itself', async () => {
+    const t = await start();
+    const client = connect(t.url, transport);
+    const received: [unknown, MessageMeta][] = [];
+    const sub = client.subscribe('news');
+    sub.on('message', (data, meta) => received.push([data, meta]));
+    await waitFor(() => expect(sub.cursor).toBeDefined());
+    expect(client.state).toBe('open');
+    expect(client.transport).toBe(transport);
+
+    const first = await t.server.publish('news', { headline: 'one' });
+    const second = await client.publish('news', { headline: 'two' });
+    expect(second).toEqual({ epoch: first.epoch, seq: first.seq + 1 });
+    await waitFor(() => expect(received).toHaveLength(2));
+    expect(received).toEqual([
+      [{ headline: 'one' }, { channel: 'news', epoch: first.epoch, seq: 1 }],
+      [{ headline: 'two' }, { channel: 'news', epoch: first.epoch, seq: 2 }],
+    ]);
+  });
+
+  it('hands the token to authenticate and keeps it out of every URL', async () => {
+    const tokens: (string | undefined)[] = [];
+    const t = await start({
+      authenticate: ({ token }) => {
+        tokens.push(token);
+        return token === 'secret-token' ? { user: 'ada' } : false;
+      },
+    });
+    const client = connect(t.url, transport, { token: async () => 'secret-token' });
+    const sub = client.subscribe('private');
+    await waitFor(() => expect(sub.cursor).toBeDefined());
+    expect(tokens).toEqual(['secret-token']);
+    expect(t.requests.length).toBeGreaterThan(0);
+    expect(t.requests.join(' ')).not.toContain('secret');
+  });
+
+  it('resumes a subscription from a saved cursor', async () => {
+    const t = await start();
+    const ack = await t.server.publish('log', 'a');
+    await t.server.publish('log', 'b');
+    await t.server.publish('log', 'c');
+    const client = connect(t.url, transport);
+    const received: unknown[] = [];
+    client.subscribe('log', { since: { epoch: ack.epoch, seq: 1 } }).on('message', (data) => received.push(data));
+    await waitFor(() => expect(received).toEqual(['b', 'c']));
+  });
+});
