@@ -212,11 +212,12 @@ export function createSession(url: string, options: ClientOptions | undefined, k
     const interval = link?.welcome!.heartbeat;
     if (!link || !interval) return;
     const now = Date.now();
-    const deadline = link.receivedAt + interval + Math.max(2000, interval / 2);
-    if (now > deadline) return drop('HEARTBEAT_TIMEOUT', new LifelineError('HEARTBEAT_TIMEOUT', `Nothing from ${o.url} for ${now - link.receivedAt} ms`));
+    // Dead only strictly after the deadline: the timer aims one ms past it.
+    const deadline = link.receivedAt + interval + Math.max(2000, interval / 2) + 1;
+    if (now >= deadline) return drop('HEARTBEAT_TIMEOUT', new LifelineError('HEARTBEAT_TIMEOUT', `Nothing from ${o.url} for ${now - link.receivedAt} ms`));
     const ws = link.name === 'websocket';
     if (ws && now >= link.sentAt + interval) send([{ type: 'ping' }]);
-    later('beat', Math.min(deadline, ws ? link.sentAt + interval : deadline) - now + 1, beat);
+    later('beat', Math.min(deadline, ws ? link.sentAt + interval : deadline) - now, beat);
   }
 
   function onFrame(link: Link, frame: ServerFrame) {

@@ -1,0 +1,106 @@
+// Exactly-once publish: ids, the bounded outbox, resend after reconnect and transport change,
+// acks resolving once, server refusals and close().
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { fakeClient, flush } from '../helpers/fake-transport.js';
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('publish and the outbox', () => {
+  it('sends a pub with a client id and resolves with the position from the ack', async () => {
+    const { client, fake } = fakeClient();
+    await flush();
+    fake.last().welcome();
+    const result = client.publish('chat', { text: 'hi' });
+    const [pub] = fake.last().frames('pub');
+    expect(pub).toMatchObject({ type: 'pub', channel: 'chat', data: { text: 'hi' } });
+    expect(typeof pub!.id).toBe('string');
+    fake.last().deliver({ type: 'ack', id: pub!.id, channel: 'chat', epoch: 'e', seq: 3 });
+    await expect(result).resolves.toEqual({ epoch: 'e', seq: 3 });
+    client.close();
+  });
+
+  it('gives every publish its own id', async () => {
+    const { client, fake } = fakeClient();
+    await flush();
+    fake.last().welcome();
+    const pending = [client.publish('chat', 1), client.publish('chat', 2)];
+    const ids = fake.last().frames('pub').map((p) => p.id);
+    expect(new Set(ids).size).toBe(2);
+    client.close();
+    for (const p of pending) await expect(p).rejects.toMatchObject({ code: 'CLOSED' });
+  });
+
+  it('holds publishes made while disconnected and sends them after the welcome', async () => {
+    const { client, fake } = fakeClient();
+    const result = client.publish('chat', 'early');
+    await flush();
+    expect(fake.last().sent).toEqual([]);
+    fake.last().welcome();
+    const [pub] = fake.last().frames('pub');
+    expect(pub).toMatchObject({ data: 'early' });
+    fake.last().deliver({ type: 'ack', id: pub!.id, channel: 'chat', epoch: 'e', seq: 1 });
+    await expect(result).resolves.toEqual({ epoch: 'e', seq: 1 });
+    client.close();
+  });
+
+  it('resends an unacknowledged publish with the same id on another transport; the ack resolves it once', async () => {
+    const { client, fake } = fakeClient();
+    await flush();
+    fake.last('websocket').welcome();
+    const resolved = vi.fn();
+    void client.publish('chat', 'x').then(resolved);
+    const first = fake.last('websocket').frames('pub')[0]!;
+    fake.last('websocket').fail(1006);
+    await vi.advanceTimersByTimeAsync(250);
+    fake.last('websocket').fail(1006);
+    fake.last('sse').welcome();
+    const again = fake.last('sse').frames('pub');
+    expect(again).toEqual([first]);
+    // The server answers a repeated id with the original ack, possibly twice: one resolution.
+    fake.last('sse').deliver({ type: 'ack', id: first.id, channel: 'chat', epoch: 'e', seq: 9 }, { type: 'ack', id: first.id, channel: 'chat', epoch: 'e', seq: 9 });
+    await flush();
+    expect(resolved).toHaveBeenCalledTimes(1);
+    expect(resolved).toHaveBeenCalledWith({ epoch: 'e', seq: 9 });
+    // Acknowledged publishes are not resent after the next reconnect.
+    fake.last('sse').fail(1006);
+    await vi.advanceTimersByTimeAsync(1000);
+    fake.last().welcome();
+    expect(fake.last().frames('pub')).toEqual([]);
+    client.close();
+  });
+
+  it('rejects with OUTBOX_FULL beyond outboxSize unacknowledged publishes', async () => {
+    const { client } = fakeClient({ outboxSize: 2 });
+    const a = client.publish('c', 1);
+    const b = client.publish('c', 2);
+    await expect(client.publish('c', 3)).rejects.toMatchObject({ code: 'OUTBOX_FULL', name: 'LifelineError' });
+    client.close();
+    await expect(a).rejects.toMatchObject({ code: 'CLOSED' });
+    await expect(b).rejects.toMatchObject({ code: 'CLOSED' });
+  });
+
+  it('rejects with the server code when the server refuses the publish', async () => {
+    const { client, fake } = fakeClient();
+    await flush();
+    fake.last().welcome();
+    const result = client.publish('chat', 'x');
+    const { id } = fake.last().frames('pub')[0]!;
+    fake.last().deliver({ type: 'error', code: 'FORBIDDEN', message: 'not yours', id });
+    await expect(result).rejects.toMatchObject({ code: 'FORBIDDEN', message: 'not yours' });
+    client.close();
+  });
+
+  it('rejects after close with CLOSED, and bad arguments with a TypeError', async () => {
+    const { client } = fakeClient();
+    await expect(client.publish('', 1)).rejects.toThrow(TypeError);
+    await expect(client.publish('c', undefined)).rejects.toThrow(TypeError);
+    await expect(client.publish('c', 1n)).rejects.toThrow(TypeError);
+    client.close();
+    await expect(client.publish('c', 1)).rejects.toMatchObject({ code: 'CLOSED' });
+  });
+});
