@@ -66,7 +66,7 @@ function demoHandler(): (req: IncomingMessage, res: ServerResponse) => void {
     ['/lifeline.min.js', { url: new URL('./lifeline.min.js', import.meta.url), type: 'text/javascript; charset=utf-8' }],
   ]);
   return (req, res) => {
-    const file = req.method === 'GET' ? files.get(new URL(req.url ?? '/', 'http://localhost').pathname) : undefined;
+    const file = req.method === 'GET' || req.method === 'HEAD' ? files.get(new URL(req.url ?? '/', 'http://localhost').pathname) : undefined;
     if (!file) {
       res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Not found\n');
       return;
