@@ -92,7 +92,7 @@ describe('redisBroker across nodes', () => {
     // pub/sub alone would lose these.
     const admin = new Redis(redis.url);
     try {
-      await admin.client('KILL', 'TYPE', 'pubsub');
+      await admin.client('KILL', 'TYPE', 'PUBSUB');
     } finally {
       admin.disconnect();
     }
