@@ -1,4 +1,6 @@
-import { ErrorCode } from './codes.js';
+// Codes are written as literals (checked against the ErrorCode type) so that a client bundle
+// does not carry the whole ErrorCode table.
+import type { ErrorCode } from './codes.js';
 import { isCursor, isSeq } from './cursor.js';
 import type { ClientFrame, Frame, ServerFrame } from './frames.js';
 import { clientFrames, serverFrames, type FrameTable } from './schema.js';
@@ -38,14 +40,14 @@ const kindOk: Record<string, (v: unknown) => boolean> = {
  * @param maxLength refuse messages longer than this many UTF-16 units (Infinity: no limit)
  */
 export function decodeWire(text: string, maxLength = Infinity): unknown[] | WireProblem {
-  if (text.length > maxLength) return problem(ErrorCode.FRAME_TOO_LARGE, `Message of ${text.length} chars exceeds ${maxLength}`);
+  if (text.length > maxLength) return problem('FRAME_TOO_LARGE', `Message of ${text.length} chars exceeds ${maxLength}`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
-    return problem(ErrorCode.BAD_JSON, 'Message is not valid JSON');
+    return problem('BAD_JSON', 'Message is not valid JSON');
   }
-  return Array.isArray(parsed) ? parsed : problem(ErrorCode.BAD_FRAME, 'Message must be a JSON array of frames');
+  return Array.isArray(parsed) ? parsed : problem('BAD_FRAME', 'Message must be a JSON array of frames');
 }
 
 /**
@@ -53,17 +55,17 @@ export function decodeWire(text: string, maxLength = Infinity): unknown[] | Wire
  * known fields, so nothing else the peer sent (such as a `__proto__` key) travels further.
  */
 export function validateFrame(raw: unknown, table: FrameTable): Frame | WireProblem {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return problem(ErrorCode.BAD_FRAME, 'Frame must be a JSON object');
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return problem('BAD_FRAME', 'Frame must be a JSON object');
   const { type } = raw as { type?: unknown };
-  if (typeof type !== 'string') return problem(ErrorCode.BAD_FRAME, 'Frame has no string "type"');
-  if (!Object.prototype.hasOwnProperty.call(table, type)) return problem(ErrorCode.UNKNOWN_TYPE, `Unknown frame type "${type.slice(0, 32)}"`, type);
+  if (typeof type !== 'string') return problem('BAD_FRAME', 'Frame has no string "type"');
+  if (!Object.prototype.hasOwnProperty.call(table, type)) return problem('UNKNOWN_TYPE', `Unknown frame type "${type.slice(0, 32)}"`, type);
   const fields = table[type]!;
   const frame: Record<string, unknown> = { type };
   for (const name of Object.keys(fields)) {
     const kind = fields[name]!;
     const value = Object.prototype.hasOwnProperty.call(raw, name) ? (raw as Record<string, unknown>)[name] : undefined;
     if (value === undefined && kind.endsWith('?')) continue;
-    if (!kindOk[kind[0]!]!(value)) return problem(ErrorCode.BAD_FRAME, `Frame "${type}" has an invalid "${name}"`, type);
+    if (!kindOk[kind[0]!]!(value)) return problem('BAD_FRAME', `Frame "${type}" has an invalid "${name}"`, type);
     frame[name] = kind[0] === 'c' ? { epoch: (value as { epoch: string }).epoch, seq: (value as { seq: number }).seq } : value;
   }
   return frame as unknown as Frame;
