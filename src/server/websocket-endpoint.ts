@@ -52,7 +52,15 @@ export class WebSocketEndpoint {
 
   /** Upgrades a request whose Origin, IP slot (already taken) and shutdown state were checked. */
   upgrade(request: IncomingMessage, socket: Duplex, head: Buffer, ip: string): void {
-    this.wss.handleUpgrade(request, socket, head, (ws) => this.handshake(ws, request, ip));
+    // ws answers a malformed handshake itself (400) and never calls back: free the slot then.
+    let upgraded = false;
+    socket.once('close', () => {
+      if (!upgraded) this.context.limiter.release(ip);
+    });
+    this.wss.handleUpgrade(request, socket, head, (ws) => {
+      upgraded = true;
+      this.handshake(ws, request, ip);
+    });
   }
 
   private handshake(ws: WebSocket, request: IncomingMessage, ip: string): void {

@@ -1,0 +1,145 @@
+// Resume and fan-out against brokers that misbehave on purpose: slow reads racing live
+// messages, a live feed that skips a message, an epoch that changes, one broker subscription per channel.
+import { afterEach, describe, expect, it } from 'vitest';
+import type { MsgFrame } from '../../src/protocol/index.js';
+import { memoryBroker, type Broker, type ServerOptions, type StoredMessage } from '../../src/server.js';
+import { connectRaw, startServer, transports, until, type TestServer } from '../helpers/server.js';
+
+let t: TestServer | undefined;
+const start = async (options: ServerOptions = {}) => (t = await startServer(options));
+afterEach(async () => {
+  await t?.close();
+  t = undefined;
+});
+
+/** A promise with its resolve function, to hold a broker call until the test says so. */
+function gate() {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { open, opened };
+}
+
+const msgSeqs = (frames: { type: string }[]) => frames.filter((f): f is MsgFrame => f.type === 'msg').map((f) => f.seq);
+
+describe.each(transports)('%s resume races', (transport) => {
+  it.each(['before', 'after'] as const)('merges replay and live messages published during a slow read (history read %s them)', async (when) => {
+    const inner = memoryBroker();
+    const held = gate();
+    let holdReads = false;
+    const broker: Broker = {
+      ...inner,
+      async read(channel, after) {
+        if (!holdReads) return inner.read(channel, after);
+        const early = when === 'before' ? await inner.read(channel, after) : undefined;
+        await held.opened;
+        return early ?? inner.read(channel, after);
+      },
+    };
+    const { url, server } = await start({ broker });
+    let epoch = '';
+    for (let i = 1; i <= 3; i++) ({ epoch } = await server.publish('race', i));
+    const c = await connectRaw(transport, url);
+    holdReads = true;
+    await c.send([{ type: 'sub', channel: 'race', since: { epoch, seq: 1 } }]);
+    await until(() => server.connections === 1);
+    // Published while the subscribe is between its live subscription and its history read.
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    await server.publish('race', 4);
+    await server.publish('race', 5);
+    held.open();
+    await c.frame('subscribed');
+    await c.frame('msg', (m) => m.seq === 5);
+    await server.publish('race', 6);
+    await c.frame('msg', (m) => m.seq === 6);
+    expect(msgSeqs(c.messages.flat())).toEqual([2, 3, 4, 5, 6]);
+  });
+});
+
+describe('live feed repair and sharing', () => {
+  it('reads a message the live feed skipped from history before forwarding the next', async () => {
+    const inner = memoryBroker();
+    const broker: Broker = {
+      ...inner,
+      subscribe: (channel, listener) => inner.subscribe(channel, (m: StoredMessage) => {
+        if (m.seq !== 2) listener(m);
+      }),
+    };
+    const { url, server } = await start({ broker });
+    const c = await connectRaw('websocket', url);
+    await c.send([{ type: 'sub', channel: 'holes' }]);
+    await c.frame('subscribed');
+    for (let i = 1; i <= 4; i++) await server.publish('holes', i);
+    await c.frame('msg', (m) => m.seq === 4);
+    expect(msgSeqs(c.messages.flat())).toEqual([1, 2, 3, 4]);
+  });
+
+  it('announces an epoch change in the live feed as a gap', async () => {
+    const inner = memoryBroker();
+    let live: ((m: StoredMessage) => void) | undefined;
+    const broker: Broker = {
+      ...inner,
+      subscribe: (channel, listener) => {
+        live = listener;
+        return inner.subscribe(channel, listener);
+      },
+    };
+    const { url, server } = await start({ broker });
+    const c = await connectRaw('sse', url);
+    await c.send([{ type: 'sub', channel: 'e' }]);
+    const { epoch } = await c.frame('subscribed');
+    await server.publish('e', 'old');
+    await c.frame('msg');
+    live!({ channel: 'e', epoch: 'new-epoch', seq: 1, data: 'new' });
+    expect(await c.frame('gap')).toEqual({ type: 'gap', channel: 'e', epoch: 'new-epoch', seq: 0, reason: 'epoch', from: { epoch, seq: 1 } });
+    expect(await c.frame('msg')).toMatchObject({ epoch: 'new-epoch', seq: 1, data: 'new' });
+  });
+
+  it('holds one broker subscription per channel for all local subscribers, and ends it with the last', async () => {
+    const inner = memoryBroker();
+    let active = 0;
+    let calls = 0;
+    const broker: Broker = {
+      ...inner,
+      async subscribe(channel, listener) {
+        calls++;
+        active++;
+        const stop = await inner.subscribe(channel, listener);
+        return () => {
+          active--;
+          stop();
+        };
+      },
+    };
+    const { url, server } = await start({ broker });
+    const clients = [];
+    for (const transport of transports) {
+      const c = await connectRaw(transport, url);
+      await c.send([{ type: 'sub', channel: 'shared' }]);
+      await c.frame('subscribed');
+      clients.push(c);
+    }
+    expect([calls, active]).toEqual([1, 1]);
+    await server.publish('shared', 'x');
+    for (const c of clients) expect((await c.frame('msg')).data).toBe('x');
+    for (const c of clients) {
+      await c.send([{ type: 'unsub', channel: 'shared' }, { type: 'ping' }]);
+      await c.frame('pong');
+    }
+    expect(active).toBe(0);
+  });
+
+  it('answers BROKER_UNAVAILABLE when the broker fails a subscribe or publish, and keeps the connection', async () => {
+    const inner = memoryBroker();
+    const broker: Broker = {
+      ...inner,
+      subscribe: () => Promise.reject(new Error('redis down')),
+      publish: () => Promise.reject(new Error('redis down')),
+    };
+    const { url } = await start({ broker });
+    const c = await connectRaw('websocket', url);
+    await c.send([{ type: 'sub', channel: 'x' }, { type: 'pub', id: 'p', channel: 'x', data: 1 }, { type: 'ping' }]);
+    expect(await c.frame('error')).toMatchObject({ code: 'BROKER_UNAVAILABLE', channel: 'x' });
+    expect(await c.frame('error')).toMatchObject({ code: 'BROKER_UNAVAILABLE', id: 'p' });
+    await c.frame('pong');
+  });
+});
