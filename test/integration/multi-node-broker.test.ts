@@ -1,5 +1,6 @@
 // The Redis broker as several nodes see it: shared seqs, epochs and dedup, fan-out across
 // nodes, and what happens when a node's connection or Redis itself goes away.
+import { createServer, connect as connectTcp, type Server, type Socket } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Broker, StoredMessage } from '../../src/server/brokers/broker.js';
@@ -21,6 +22,37 @@ const listen = async (broker: Broker, channel: string) => {
   await broker.subscribe(channel, (message) => got.push(message));
   return got;
 };
+
+/**
+ * A TCP relay to Redis whose current connections can be blackholed: bytes are swallowed and
+ * nothing is closed, like a network partition. Connections made afterwards pass again.
+ */
+async function partitionableRelay(port: number) {
+  const pairs = new Set<{ blackholed: boolean; sockets: Socket[] }>();
+  const server: Server = createServer((downstream) => {
+    const upstream = connectTcp(port, '127.0.0.1');
+    const pair = { blackholed: false, sockets: [downstream, upstream] };
+    pairs.add(pair);
+    downstream.on('data', (chunk) => pair.blackholed || upstream.write(chunk));
+    upstream.on('data', (chunk) => pair.blackholed || downstream.write(chunk));
+    for (const socket of pair.sockets) {
+      socket.on('error', () => undefined);
+      socket.on('close', () => {
+        pairs.delete(pair);
+        for (const other of pair.sockets) other.destroy();
+      });
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `redis://127.0.0.1:${(server.address() as { port: number }).port}`,
+    partition: () => pairs.forEach((pair) => (pair.blackholed = true)),
+    close: () => {
+      for (const pair of pairs) for (const socket of pair.sockets) socket.destroy();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
 
 const seqs = (got: StoredMessage[]) => got.map((m) => m.seq);
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
@@ -101,6 +133,26 @@ describe('redisBroker across nodes', () => {
     expect(got.map((m) => m.data)).toEqual(range(0, 29));
     await b.publish('repair', 30);
     await vi.waitFor(() => expect(seqs(got)).toEqual(range(1, 31)));
+  });
+
+  it('notices a silently dead link by its pings, reconnects and catches up', async () => {
+    fresh();
+    const relay = await partitionableRelay(redis.port);
+    try {
+      const a = redisBroker({ url: relay.url, keyPrefix: keys, pingInterval: 100, commandTimeout: 300, reconnectDelay: () => 50 });
+      open.push(a);
+      const b = node(redis, keys);
+      const got = await listen(a, 'silent');
+      await b.publish('silent', 1);
+      await vi.waitFor(() => expect(seqs(got)).toEqual([1]));
+      relay.partition();
+      for (let i = 2; i <= 5; i++) await b.publish('silent', i);
+      await vi.waitFor(() => expect(a.health()).toMatchObject({ ok: false, detail: expect.stringMatching(/ping unanswered/) }), { timeout: 3000, interval: 5 });
+      await vi.waitFor(() => expect(seqs(got)).toEqual(range(1, 5)), { timeout: 5000 });
+      expect(a.health()).toEqual({ ok: true });
+    } finally {
+      await relay.close();
+    }
   });
 
   it('refuses calls at once with BROKER_UNAVAILABLE while Redis is down, and reports it in health', async () => {

@@ -36,6 +36,14 @@ export interface RedisBrokerOptions {
    */
   commandTimeout?: number;
   /**
+   * How often (ms) each Redis connection is pinged. A ping without an answer within
+   * `commandTimeout` drops the connection so that it reconnects and catches up: a link that
+   * died silently (no RST, e.g. a network partition) would otherwise starve the live feed.
+   * 0 turns the pings off.
+   * @default 10000
+   */
+  pingInterval?: number;
+  /**
    * Delay (ms) before reconnect attempt `attempt` (1, 2, …) after Redis went away.
    * @default full jitter: random × min(2000, 100 × 2^attempt)
    */
@@ -94,6 +102,7 @@ export function redisBroker(options: RedisBrokerOptions): Broker {
   const historyTtl = nonNegative('historyTtl', options.historyTtl, 300_000);
   const dedupTtl = nonNegative('dedupTtl', options.dedupTtl, 120_000);
   const commandTimeout = nonNegative('commandTimeout', options.commandTimeout, 5000);
+  const pingInterval = nonNegative('pingInterval', options.pingInterval, 10_000);
   const prefix = options.keyPrefix ?? 'lifeline:';
   const now = options.now ?? Date.now;
   const reconnectDelay = options.reconnectDelay ?? defaultReconnectDelay;
@@ -187,6 +196,18 @@ export function redisBroker(options: RedisBrokerOptions): Broker {
   commands.on('ready', onReady(commands));
   subscriber.on('ready', onReady(subscriber));
 
+  const watchdog = pingInterval > 0 ? setInterval(() => {
+    for (const client of [commands, subscriber]) {
+      if (client.status !== 'ready') continue;
+      client.ping().catch((error: Error) => {
+        if (closed || client.status !== 'ready') return;
+        lastError = new Error(`ping unanswered (${error.message}); reconnecting`);
+        client.disconnect(true);
+      });
+    }
+  }, pingInterval) : undefined;
+  watchdog?.unref();
+
   return {
     publish: (channel, data, id) =>
       run('publish', commands, 'command', async (): Promise<PublishResult> => {
@@ -214,6 +235,7 @@ export function redisBroker(options: RedisBrokerOptions): Broker {
     async close() {
       if (closed) return;
       closed = true;
+      clearInterval(watchdog);
       fanout.clear();
       await Promise.all(
         [commands, subscriber].map(async (client) => {
