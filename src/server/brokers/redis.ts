@@ -113,6 +113,8 @@ export function redisBroker(options: RedisBrokerOptions): Broker {
     // the retrying, and a queued publish could land long after its client gave up.
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
+    // A command cut off by a disconnect has already failed for its caller: never replay it later.
+    autoResendUnfulfilledCommands: false,
     autoResubscribe: false,
     commandTimeout,
     retryStrategy: (attempt) => Math.max(0, Math.round(reconnectDelay(attempt))),
