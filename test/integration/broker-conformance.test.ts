@@ -124,6 +124,16 @@ describe.each(kinds)('$name', ({ make }) => {
     expect((await b.publish('d', 'no id')).seq).toBe(3);
   });
 
+  it('keeps channels apart whatever their names and ids contain', async () => {
+    const b = broker();
+    await b.publish('a', 'in a', 'x}:meta');
+    await b.publish('a', 'in a', 'x}:log');
+    expect(await b.publish('a}:id:x', 'in the other', 'x')).toMatchObject({ seq: 1, duplicate: false });
+    expect((await b.read('a}:id:x', 0)).messages.map((m) => m.data)).toEqual(['in the other']);
+    expect((await b.read('a', 0)).messages).toHaveLength(2);
+    for (const name of ['{b}', 'b%7D', 'b}', '%', 'ünï cøde']) expect((await b.publish(name, name)).seq).toBe(1);
+  });
+
   it('forgets publish ids after dedupTtl', async () => {
     const b = broker({ dedupTtl: 1000 });
     await b.publish('e', 'first', 'same');

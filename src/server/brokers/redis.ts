@@ -136,8 +136,10 @@ export function redisBroker(options: RedisBrokerOptions): Broker {
   const readCall = script('lifelineRead');
   const everReady = new WeakSet<Redis>();
 
-  // The hash tag keeps a channel's keys in one cluster slot, as its Lua script requires.
-  const key = (channel: string, what: string) => `${prefix}{${channel}}:${what}`;
+  // The hash tag keeps a channel's keys in one cluster slot, as its Lua script requires. The
+  // channel is escaped so that no '}' in it ends the tag early: otherwise a channel plus a
+  // publish id could spell another channel's key ("a" + id "x}:meta" vs channel "a}:id:x").
+  const key = (channel: string, what: string) => `${prefix}{${channel.replace(/[%}]/g, (c) => (c === '%' ? '%25' : '%7D'))}}:${what}`;
   const newEpoch = () => `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
 
   /** Resolves when the connection can take commands; waits only for the very first connect. */
