@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCode } from '../protocol/index.js';
 import type { ServerContext } from './context.js';
-import { describe } from './hub.js';
+import { errorMessage } from './hub.js';
 import { BodyTooLarge, bearerToken, parseJson, readBody, sendError, sendJson, sendTooLarge } from './http-util.js';
 
 /** What a publish through the server produced. */
@@ -66,7 +66,7 @@ export async function handlePublish(req: IncomingMessage, res: ServerResponse, c
   try {
     sendJson(res, 200, await publish(context, channel, data, id));
   } catch (error) {
-    sendError(res, 503, ErrorCode.BROKER_UNAVAILABLE, `Publish failed: ${describe(error)}`);
+    sendError(res, 503, ErrorCode.BROKER_UNAVAILABLE, `Publish failed: ${errorMessage(error)}`);
   }
 }
 
@@ -78,7 +78,7 @@ export function handleHealth(res: ServerResponse, context: ServerContext): void 
     const health = context.options.broker.health();
     broker = health.detail === undefined ? { ok: health.ok } : { ok: health.ok, detail: health.detail };
   } catch (error) {
-    broker = { ok: false, detail: describe(error) };
+    broker = { ok: false, detail: errorMessage(error) };
   }
   sendJson(res, 200, { status: broker.ok ? 'ok' : 'degraded', connections: context.connections.size, broker });
 }

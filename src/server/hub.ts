@@ -112,7 +112,7 @@ export class Hub {
     } catch (error) {
       if (!subscription.active) return;
       this.remove(subscription);
-      connection.send({ type: 'error', code: ErrorCode.BROKER_UNAVAILABLE, message: `Subscribe to "${channel}" failed: ${describe(error)}`, channel });
+      connection.send({ type: 'error', code: ErrorCode.BROKER_UNAVAILABLE, message: `Subscribe to "${channel}" failed: ${errorMessage(error)}`, channel });
     }
   }
 
@@ -222,4 +222,4 @@ export class Hub {
 }
 
 /** A short description of an unknown thrown value. */
-export const describe = (error: unknown): string => (error instanceof Error ? error.message : String(error)).slice(0, 512);
+export const errorMessage = (error: unknown): string => (error instanceof Error ? error.message : String(error)).slice(0, 512);

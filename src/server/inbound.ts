@@ -2,7 +2,7 @@ import {
   ErrorCode, decodeWire, isProblem, validateClientFrame, type ClientFrame, type ErrorFrame, type WireProblem,
 } from '../protocol/index.js';
 import type { Connection } from './connection.js';
-import { describe, type Hub } from './hub.js';
+import { errorMessage, type Hub } from './hub.js';
 import type { ResolvedServerOptions } from './options.js';
 
 /** What handling a client frame needs from the server. */
@@ -117,7 +117,7 @@ async function handleFrame(connection: Connection, raw: unknown, context: Inboun
         const result = await context.options.broker.publish(channel, data, id);
         connection.send({ type: 'ack', id, channel, epoch: result.epoch, seq: result.seq });
       } catch (error) {
-        connection.send(refusal(ErrorCode.BROKER_UNAVAILABLE, `Publish to "${channel}" failed: ${describe(error)}`, frame));
+        connection.send(refusal(ErrorCode.BROKER_UNAVAILABLE, `Publish to "${channel}" failed: ${errorMessage(error)}`, frame));
       }
       return;
     }

@@ -66,37 +66,29 @@ export class WebSocketEndpoint {
   private handshake(ws: WebSocket, request: IncomingMessage, ip: string): void {
     const { context } = this;
     const { options } = context;
-    let done = false;
+    // Until a connection is open the socket holds its IP slot itself; afterwards the connection does.
+    let connected = false;
+    let helloSeen = false;
     const closed = new Promise<void>((resolve) => ws.once('close', () => resolve()));
     context.track(closed);
-    // The socket holds an IP slot from the upgrade until it closes, connection or not.
-    let released = false;
-    const release = () => {
-      if (!released) context.limiter.release(ip);
-      released = true;
-    };
-    void closed.then(() => {
-      done = true;
-      clearTimeout(timer);
-      if (!connected) release();
-    });
-    ws.on('error', () => ws.terminate());
     const timer = setTimeout(() => {
-      if (!done) refuse(ws, ErrorCode.BAD_FRAME, 'No hello within handshakeTimeout', CloseCode.HANDSHAKE_TIMEOUT);
-      done = true;
+      if (!helloSeen) refuse(ws, ErrorCode.BAD_FRAME, 'No hello within handshakeTimeout', CloseCode.HANDSHAKE_TIMEOUT);
     }, options.handshakeTimeout);
-    let connected = false;
     const stop = () => {
-      if (!done && !connected) ws.close(CloseCode.SERVICE_RESTART, 'server restart');
+      if (!connected) ws.close(CloseCode.SERVICE_RESTART, 'server restart');
     };
     context.stopHooks.add(stop);
-    void closed.then(() => context.stopHooks.delete(stop));
+    void closed.then(() => {
+      clearTimeout(timer);
+      context.stopHooks.delete(stop);
+      if (!connected) context.limiter.release(ip);
+    });
+    ws.on('error', () => ws.terminate());
 
     ws.once('message', (data) => {
-      if (done) return;
-      done = true;
+      helloSeen = true;
       clearTimeout(timer);
-      const frames = splitWireRaw(text(data));
+      const frames = parseFirstMessage(text(data));
       const hello = frames === undefined ? undefined : validateClientFrame(frames[0]);
       if (hello === undefined || isProblem(hello) || hello.type !== 'hello') {
         refuse(ws, ErrorCode.BAD_FRAME, 'The first frame must be "hello"', CloseCode.PROTOCOL_ERROR);
@@ -115,10 +107,6 @@ export class WebSocketEndpoint {
         if (ws.readyState !== ws.OPEN) return;
         if (!auth.ok) {
           refuse(ws, ErrorCode.UNAUTHORIZED, 'Authentication failed', CloseCode.UNAUTHORIZED);
-          return;
-        }
-        if (context.stopping) {
-          ws.close(CloseCode.SERVICE_RESTART, 'server restart');
           return;
         }
         connected = true;
@@ -162,8 +150,8 @@ export class WebSocketEndpoint {
   }
 }
 
-/** Parses the first message without a connection to report to (it is not a connection yet). */
-function splitWireRaw(message: string): unknown[] | undefined {
+/** Parses the first message, which has no connection to report problems to yet. */
+function parseFirstMessage(message: string): unknown[] | undefined {
   try {
     const parsed: unknown = JSON.parse(message);
     return Array.isArray(parsed) && parsed.length > 0 ? parsed : undefined;

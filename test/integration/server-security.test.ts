@@ -126,18 +126,13 @@ describe('tokens', () => {
 });
 
 describe.each(transports)('%s malformed input', (transport) => {
-  const send = async (c: Awaited<ReturnType<typeof connectRaw>>, text: string) => {
-    const status = await c.send(text);
-    return status;
-  };
-
   it('answers bad JSON, non-arrays, unknown types and wrong fields with errors and goes on', async () => {
     const { url } = await start();
     const c = await connectRaw(transport, url);
     const other = await connectRaw(transport, url);
     const http400 = transport === 'websocket' ? 101 : 400;
-    expect(await send(c, '{not json')).toBe(http400);
-    expect(await send(c, '{"type":"ping"}')).toBe(http400);
+    expect(await c.send('{not json')).toBe(http400);
+    expect(await c.send('{"type":"ping"}')).toBe(http400);
     if (transport === 'websocket') {
       expect(await c.frame('error')).toMatchObject({ code: 'BAD_JSON' });
       expect(await c.frame('error')).toMatchObject({ code: 'BAD_FRAME' });

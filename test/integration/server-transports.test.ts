@@ -189,3 +189,21 @@ describe('websocket heartbeat', () => {
     expect(t!.server.connections).toBe(1);
   });
 });
+
+describe('sse stream', () => {
+  it('is text/event-stream, uncached, unbuffered, never compressed, and starts with welcome', async () => {
+    const { url } = await start();
+    const { cid } = (await (await fetch(`${url}/connect`, { method: 'POST', body: '{"v":1,"transport":"sse"}' })).json()) as { cid: string };
+    const stop = new AbortController();
+    const res = await fetch(`${url}/sse?cid=${cid}`, { headers: { 'Accept-Encoding': 'gzip, br' }, signal: stop.signal });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    expect(res.headers.get('cache-control')).toMatch(/no-cache/);
+    expect(res.headers.get('x-accel-buffering')).toBe('no');
+    expect(res.headers.get('content-encoding')).toBeNull();
+    const reader = res.body!.getReader();
+    const first = new TextDecoder().decode((await reader.read()).value);
+    expect(first).toMatch(/^data: \[\{"type":"welcome".*\]\n\n$/);
+    stop.abort();
+  });
+});
