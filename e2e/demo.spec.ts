@@ -2,14 +2,10 @@
 // script-tag bundle (`--demo`), demo/ticker.js publishes to `ticker` over the HTTP API as
 // scripts/start.js does, and the page must show a working chat, a live ticker, transport
 // switching and a resume that replays without duplicates.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { writeFileSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
 import { startTicker } from '../demo/ticker.js';
 import { API_KEY, startServerProcess, type ServerProcess } from './server-process.js';
-
-const resultsDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'test-results');
 
 let server: ServerProcess;
 let ticker: { stop(): void };
@@ -93,7 +89,7 @@ test('an outage replays what was missed, drops duplicates and shows none to the 
   expect(await count(page, 'gaps')).toBe(0);
 });
 
-test('a screenshot of the working demo is a real picture', async ({ page }) => {
+test('a screenshot of the working demo is a real picture', async ({ page }, testInfo) => {
   await page.setViewportSize({ width: 1200, height: 800 });
   await openDemo(page);
   await tickerMoves(page);
@@ -101,8 +97,8 @@ test('a screenshot of the working demo is a real picture', async ({ page }) => {
   // Let the chart gather a few points.
   await expect.poll(async () => Number(await page.getByTestId('ticker-n').textContent()), { timeout: 10_000 }).toBeGreaterThan(5);
   const png = await page.screenshot({ fullPage: true });
-  mkdirSync(resultsDir, { recursive: true });
-  writeFileSync(join(resultsDir, 'demo.png'), png);
+  writeFileSync(testInfo.outputPath('demo.png'), png);
+  await testInfo.attach('demo', { body: png, contentType: 'image/png' });
   expect(png.length).toBeGreaterThan(20_000);
   // Decode it in the browser and count colours: a blank or one-colour page has a handful.
   const colours = await page.evaluate(async (base64) => {
