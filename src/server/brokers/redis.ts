@@ -104,7 +104,9 @@ export function redisBroker(options: RedisBrokerOptions): Broker {
   const commandTimeout = nonNegative('commandTimeout', options.commandTimeout, 5000);
   const pingInterval = nonNegative('pingInterval', options.pingInterval, 10_000);
   const prefix = options.keyPrefix ?? 'lifeline:';
-  const now = options.now ?? Date.now;
+  const clock = options.now ?? Date.now;
+  // Whole milliseconds: the scripts store and parse the time as an integer.
+  const now = () => Math.floor(clock());
   const reconnectDelay = options.reconnectDelay ?? defaultReconnectDelay;
 
   const redisOptions: RedisOptions = {
