@@ -23,12 +23,12 @@ export type LifelineErrorCode = ClientErrorCode | ErrorCode;
 
 /** The one error class of the client: a stable `code`, a readable message, and the `cause` when it wraps one. */
 export class LifelineError extends Error {
-  /** Stable, documented code to branch on (messages may change). */
-  readonly code: LifelineErrorCode;
-
-  constructor(code: LifelineErrorCode, message: string, cause?: unknown) {
-    super(message, cause === undefined ? undefined : { cause });
+  /**
+   * @param code stable, documented code to branch on (messages may change)
+   * @param cause the error this one wraps, if any
+   */
+  constructor(readonly code: LifelineErrorCode, message: string, cause?: unknown) {
+    super(message, { cause });
     this.name = 'LifelineError';
-    this.code = code;
   }
 }

@@ -1,4 +1,4 @@
-import { decodeWire, ErrorCode, isProblem, PROTOCOL_VERSION, validateServerFrame, type ServerFrame, type WelcomeFrame, type WireProblem } from '../protocol/index.js';
+import { decodeWire, isProblem, PROTOCOL_VERSION, validateServerFrame, type ServerFrame, type WelcomeFrame, type WireProblem } from '../protocol/index.js';
 import type { TransportContext, TransportFactory, TransportName } from '../transports/transport.js';
 import { LifelineError } from './errors.js';
 
@@ -28,7 +28,7 @@ export interface Link {
   close(): void;
 }
 
-const problemError = (p: WireProblem) => new LifelineError(p.problem, `Bad server message: ${p.message}`);
+const problemError = (p: WireProblem) => new LifelineError(p.problem, p.message);
 
 /** Wraps a transport factory; `handle` hears about its frames and its end, and nothing once it is closed. */
 export function createLink(factory: TransportFactory, maxMessageSize: number, handle: LinkHandler): Link {
@@ -51,14 +51,14 @@ export function createLink(factory: TransportFactory, maxMessageSize: number, ha
       const frame = validateServerFrame(raw);
       // Unknown frame types are skipped so that servers can add frames without breaking us.
       if (isProblem(frame)) {
-        if (frame.problem !== ErrorCode.UNKNOWN_TYPE) end(problemError(frame));
+        if (frame.problem !== 'UNKNOWN_TYPE') end(problemError(frame));
         continue;
       }
       if (!link.welcome) {
         // Before its welcome a connection is unproven: anything else ends it.
         const error = frame.type === 'error' ? new LifelineError(frame.code, frame.message)
-          : frame.type !== 'welcome' ? new LifelineError(ErrorCode.BAD_FRAME, `Expected welcome, got ${frame.type}`)
-          : frame.v !== PROTOCOL_VERSION ? new LifelineError(ErrorCode.UNSUPPORTED_VERSION, `Server speaks protocol ${frame.v}, not ${PROTOCOL_VERSION}`)
+          : frame.type !== 'welcome' ? new LifelineError('BAD_FRAME', `Expected welcome, got ${frame.type}`)
+          : frame.v !== PROTOCOL_VERSION ? new LifelineError('UNSUPPORTED_VERSION', `Protocol ${frame.v} is not ${PROTOCOL_VERSION}`)
           : undefined;
         if (error) return end(error);
         link.welcome = frame as WelcomeFrame;

@@ -52,25 +52,6 @@ export interface CoreClientOptions extends Omit<ClientOptions, 'transports'> {
   transports: readonly TransportFactory[];
 }
 
-/** Options after defaults and validation. */
-export interface ResolvedOptions {
-  url: string;
-  transports: TransportFactory[];
-  initialDelay: number;
-  maxDelay: number;
-  stableAfter: number;
-  connectTimeout: number;
-  stagger: number;
-  token: ClientOptions['token'];
-  WebSocket: ClientOptions['WebSocket'];
-  EventSource: ClientOptions['EventSource'];
-  fetch: ClientOptions['fetch'];
-  outboxSize: number;
-  maxMessageSize: number;
-  rememberTransport: boolean;
-  random: () => number;
-}
-
 /** The defaults, in one place. */
 export const defaults = {
   initialDelay: 500,
@@ -83,40 +64,38 @@ export const defaults = {
   rememberTransport: true,
 };
 
-const fail = (what: string): never => {
+/** Options after defaults and validation. */
+export type ResolvedOptions = typeof defaults &
+  Pick<ClientOptions, 'token' | 'WebSocket' | 'EventSource' | 'fetch'> & { url: string; transports: TransportFactory[]; random: () => number };
+
+/** Throws the TypeError that options and arguments that make no sense get. */
+export const fail = (what: string): never => {
   throw new TypeError(`lifeline: ${what}`);
 };
 
 /** Throws a TypeError unless `channel` is a valid channel name (1–256 characters). */
 export function checkChannel(channel: unknown): void {
-  if (typeof channel !== 'string' || !channel || channel.length > 256) fail(`channel must be a string of 1–256 characters, got ${String(channel)}`);
+  if (typeof channel !== 'string' || !channel || channel.length > 256) fail(`bad channel ${String(channel)}`);
 }
 
 /**
  * Applies defaults and checks every option; nonsense throws a TypeError naming the option.
  * @param known transports the entry point bundles, by name, in default preference order
  */
-export function resolveOptions(url: unknown, options: ClientOptions = {}, known: Partial<Record<TransportName, TransportFactory>> = {}): ResolvedOptions {
-  if (typeof url !== 'string' || !url) fail(`url must be a non-empty string, got ${String(url)}`);
+export function resolveOptions(url: string, options: ClientOptions = {}, known: Partial<Record<TransportName, TransportFactory>> = {}): ResolvedOptions {
+  const o: Record<string, unknown> = { ...defaults, random: Math.random, url };
   // Explicit `undefined` means "use the default", as if the key were absent.
-  const merged: Record<string, unknown> = { ...defaults, random: Math.random };
-  for (const source of [options.reconnect, options]) {
-    for (const [key, value] of Object.entries(source ?? {})) if (value !== undefined) merged[key] = value;
+  for (const source of [options.reconnect, options] as Record<string, unknown>[]) {
+    for (const key in source) if (source[key] !== undefined) o[key] = source[key];
   }
-  for (const [key, min] of [['initialDelay', 0], ['maxDelay', 0], ['stableAfter', 0], ['connectTimeout', 1], ['stagger', 0], ['outboxSize', 1], ['maxMessageSize', 1]] as const) {
-    const value = merged[key];
-    if (typeof value !== 'number' || !(value >= min)) fail(`option ${key} must be a number ≥ ${min}, got ${String(value)}`);
-  }
-  const transports = (options.transports ?? Object.values(known)).map((t) => (typeof t === 'function' ? t : known[t] ?? fail(`unknown transport ${String(t)}`)));
-  if (!transports.length) fail('option transports must name at least one transport');
-  for (const key of ['token', 'random', 'WebSocket', 'EventSource', 'fetch'] as const) {
-    const type = typeof merged[key];
-    if (type !== 'undefined' && type !== 'function' && !(key === 'token' && type === 'string')) fail(`option ${key} must be a function, got ${type}`);
-  }
-  return {
-    ...(merged as Omit<ResolvedOptions, 'url' | 'transports'>),
-    url: (url as string).replace(/\/+$/, ''),
-    transports,
-    rememberTransport: merged.rememberTransport !== false,
-  };
+  const bad = (key: string) => fail(`bad option ${key}: ${String(o[key])}`);
+  if (typeof url !== 'string' || !url) bad('url');
+  // Numbers must be numbers ≥ 0 (NaN fails too), rememberTransport a boolean.
+  for (const key in defaults) if (typeof o[key] !== typeof defaults[key as keyof typeof defaults] || !((o[key] as number) >= 0)) bad(key);
+  // Injectables are functions when given; the token may also be a string.
+  for (const key of ['token', 'random', 'WebSocket', 'EventSource', 'fetch']) if (!/^([fu]|stringtoken$)/.test(typeof o[key] + key)) bad(key);
+  o.transports = (options.transports ?? Object.values(known)).map((t) => (typeof t === 'function' ? t : known[t] ?? fail(`unknown transport ${t}`)));
+  if (!(o.transports as []).length) bad('transports');
+  o.url = url.replace(/\/+$/, '');
+  return o as ResolvedOptions;
 }

@@ -1,6 +1,6 @@
 import type { Cursor } from '../protocol/index.js';
 import { LifelineError } from './errors.js';
-import { checkChannel } from './options.js';
+import { checkChannel, fail } from './options.js';
 
 interface Entry {
   /** The encoded `pub` frame, resent as is so the server can recognise the id. */
@@ -33,9 +33,9 @@ export function createOutbox(size: number, random: () => number): Outbox {
     add: (channel, data, send) =>
       new Promise((resolve, reject) => {
         // Throwing inside the executor rejects the promise: publish never throws synchronously.
-        if (entries.size >= size) throw new LifelineError('OUTBOX_FULL', `Outbox full: ${size} publishes await their ack`);
+        if (entries.size >= size) throw new LifelineError('OUTBOX_FULL', `Outbox full (${size})`);
         checkChannel(channel);
-        if (data === undefined) throw new TypeError('lifeline: data must be a JSON value (use null for nothing)');
+        if (data === undefined) fail('data undefined (use null)');
         const id = prefix + (++counter).toString(36);
         const text = JSON.stringify({ type: 'pub', id, channel, data });
         entries.set(id, { text, resolve, reject });

@@ -1,5 +1,5 @@
 import { createNanoEvents, type Emitter } from 'nanoevents';
-import type { Cursor, GapFrame, MsgFrame, SubFrame, SubscribedFrame } from '../protocol/index.js';
+import type { Cursor, GapFrame, MsgFrame, SubscribedFrame } from '../protocol/index.js';
 import type { Subscription, SubscriptionEvents } from './types.js';
 
 /** The client's side of one subscription: its public face plus resume state. */
@@ -10,11 +10,8 @@ export interface SubRecord extends Subscription {
   pending: boolean;
 }
 
-/** The `sub` frame that (re)starts a subscription after its cursor. */
-export const subFrame = ({ channel, cursor }: SubRecord): SubFrame => (cursor ? { type: 'sub', channel, since: cursor } : { type: 'sub', channel });
-
 /** Creates a subscription record; `wrap` guards listeners, `end` detaches it from the client. */
-export function createSub(channel: string, since: Cursor | undefined, wrap: (fn: (...args: unknown[]) => void) => (...args: unknown[]) => void, end: (sub: SubRecord) => void): SubRecord {
+export function createSub(channel: string, since: Cursor | undefined, wrap: (fn: (...args: unknown[]) => void) => (...args: unknown[]) => void, end: (sub: SubRecord) => unknown): SubRecord {
   const events = createNanoEvents<SubscriptionEvents>();
   const sub: SubRecord = {
     channel,
@@ -34,7 +31,7 @@ export function createSub(channel: string, since: Cursor | undefined, wrap: (fn:
  * Applies a channel frame to its subscription: delivers each message once and in order, drops
  * repeats, repairs holes by resuming after the cursor (`resend`), and reports gaps.
  */
-export function applyChannelFrame(sub: SubRecord, frame: SubscribedFrame | GapFrame | MsgFrame, resend: (sub: SubRecord) => void): void {
+export function applyChannelFrame(sub: SubRecord, frame: SubscribedFrame | GapFrame | MsgFrame, resend: (sub: SubRecord) => unknown): void {
   const { channel, epoch, seq } = frame;
   const cursor = sub.cursor;
   const sameEpoch = cursor?.epoch === epoch;

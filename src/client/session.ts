@@ -4,10 +4,10 @@ import type { TransportFactory, TransportName } from '../transports/transport.js
 import { reconnectDelay } from './backoff.js';
 import { LifelineError } from './errors.js';
 import { createLink, type Link, type LinkContext } from './link.js';
-import { checkChannel, resolveOptions, type ClientOptions } from './options.js';
+import { checkChannel, fail, resolveOptions, type ClientOptions } from './options.js';
 import { createOutbox } from './outbox.js';
 import { isOnline, isVisible, watchPage } from './page-life.js';
-import { applyChannelFrame, createSub, subFrame, type SubRecord } from './resume.js';
+import { applyChannelFrame, createSub, type SubRecord } from './resume.js';
 import { recallTransport, rememberTransport } from './transport-memory.js';
 import type { Client, ClientEvents, ClientState } from './types.js';
 
@@ -15,13 +15,18 @@ import type { Client, ClientEvents, ClientState } from './types.js';
 // FLAP_WINDOW ms is skipped for DEMOTE_MS: some proxies accept a protocol and then kill it.
 const FLAP_COUNT = 3;
 const FLAP_WINDOW = 60_000;
-const DEMOTE_MS = 5 * 60_000;
+const DEMOTE_MS = 300_000;
 // On a fallback, a better transport is tried quietly after PROBE_DELAY ms of service; each
 // failed probe doubles the wait, up to PROBE_MAX.
 const PROBE_DELAY = 30_000;
-const PROBE_MAX = 10 * 60_000;
+const PROBE_MAX = 600_000;
 
-type TimerName = 'retry' | 'stagger' | 'timeout' | 'beat' | 'probe';
+// Timer slots (numbers, so a bundle carries no names for them).
+const RETRY = 0;
+const STAGGER = 1;
+const TIMEOUT = 2;
+const BEAT = 3;
+const PROBE = 4;
 
 /**
  * Creates a client session: the state machine, transport negotiation, reconnection,
@@ -33,7 +38,7 @@ export function createSession(url: string, options: ClientOptions | undefined, k
   const events = createNanoEvents<ClientEvents>();
   const subs = new Map<string, SubRecord>();
   const outbox = createOutbox(o.outboxSize, o.random);
-  const timers: Partial<Record<TimerName, ReturnType<typeof setTimeout>>> = {};
+  const timers: ReturnType<typeof setTimeout>[] = [];
   const flaps: Record<string, number[]> = {};
   const demotedUntil: Record<string, number> = {};
   let state: ClientState = 'connecting';
@@ -50,32 +55,30 @@ export function createSession(url: string, options: ClientOptions | undefined, k
   let paused = false;
   let probeDelay = PROBE_DELAY;
 
-  /** (Re)arms a timer, or only clears it when `fn` is missing. */
-  const later = (name: TimerName, ms = 0, fn?: () => void) => {
-    clearTimeout(timers[name]);
-    if (fn) timers[name] = setTimeout(fn, ms);
+  /** (Re)arms a timer, or only clears it when `fn` is missing. Once closed (perhaps by a listener mid-way), nothing is armed. */
+  const later = (slot: number, ms = 0, fn?: () => void) => {
+    clearTimeout(timers[slot]);
+    if (fn && state !== 'closed') timers[slot] = setTimeout(fn, ms);
   };
   const report = (error: LifelineError) => events.emit('error', error);
   /** Guards an application listener: a throw becomes a `LISTENER_ERROR` (dropped for error listeners). */
-  const wrap = <A extends unknown[]>(fn: (...args: A) => void, quiet?: boolean) => (...args: A) => {
+  const wrap = (fn: (...args: unknown[]) => void, quiet?: boolean) => (...args: unknown[]) => {
     try {
       fn(...args);
     } catch (error) {
-      if (!quiet) report(new LifelineError('LISTENER_ERROR', 'A listener threw', error));
+      if (!quiet) report(new LifelineError('LISTENER_ERROR', 'Listener threw', error));
     }
   };
   /** The one place that changes state. */
   const setState = (to: ClientState, reason: string) => {
     const from = state;
-    if (from !== to && from !== 'closed') {
-      state = to;
-      events.emit('state', { from, to, reason });
-    }
+    if (from !== to && from !== 'closed') events.emit('state', { from, to: (state = to), reason });
   };
-  const send = (frames: ClientFrame[]) => current?.send(encodeWire(frames));
-  const resend = (sub: SubRecord) => send([subFrame(sub)]);
+  const send = (...frames: ClientFrame[]) => current?.send(encodeWire(frames));
+  const subFrame = ({ channel, cursor }: SubRecord): ClientFrame => ({ type: 'sub', channel, since: cursor });
+  const resubscribe = (sub: SubRecord) => send(subFrame(sub));
 
-  /** Usable transports in preference order; demoted ones are skipped unless nothing else is left. */
+  /** Usable transports in preference order; demoted ones only when nothing else is left. */
   const candidates = () => {
     const usable = o.transports.filter((f) => !(demotedUntil[f.transportName]! > Date.now()));
     return usable.length ? usable : o.transports;
@@ -89,7 +92,7 @@ export function createSession(url: string, options: ClientOptions | undefined, k
 
   /** Starts an attempt: a connect when no link is up, else a quiet probe for a better transport. */
   async function connect() {
-    later('retry');
+    later(RETRY);
     // Offline, no attempt is spent: the `online` event starts the next one.
     if (paused || state === 'closed' || !isOnline()) return;
     const own = ++generation;
@@ -97,15 +100,15 @@ export function createSession(url: string, options: ClientOptions | undefined, k
     try {
       token = typeof o.token === 'function' ? await o.token() : o.token;
     } catch (error) {
-      if (own === generation) attemptFailed(new LifelineError('TOKEN_FAILED', 'The token function failed', error));
+      if (own === generation) attemptFailed(new LifelineError('TOKEN_FAILED', 'token() failed', error));
       return;
     }
     if (own !== generation) return;
     const remembered = o.rememberTransport && recallTransport(o.url);
-    const order = candidates();
-    queue = current ? better() : [...order.filter((f) => f.transportName === remembered), ...order.filter((f) => f.transportName !== remembered)];
-    context = { url: o.url, token, WebSocket: o.WebSocket, EventSource: o.EventSource, fetch: o.fetch };
-    later('timeout', o.connectTimeout, () => attemptFailed(new LifelineError('CONNECT_TIMEOUT', `No welcome from ${o.url} within ${o.connectTimeout} ms`)));
+    // The remembered transport goes first (a stable sort keeps the rest in order).
+    queue = current ? better() : candidates().sort((a, b) => +(b.transportName === remembered) - +(a.transportName === remembered));
+    context = { ...o, token } as LinkContext;
+    later(TIMEOUT, o.connectTimeout, () => attemptFailed(new LifelineError('CONNECT_TIMEOUT', `No welcome in ${o.connectTimeout} ms: ${o.url}`)));
     startNext();
   }
 
@@ -113,31 +116,30 @@ export function createSession(url: string, options: ClientOptions | undefined, k
   function startNext() {
     const factory = queue.shift();
     if (factory) {
-      later('stagger', o.stagger, startNext);
+      later(STAGGER, o.stagger, startNext);
       const link = createLink(factory, o.maxMessageSize, handle);
       racing.push(link);
       link.open(context);
     } else if (!racing.length) {
-      attemptFailed(new LifelineError('CONNECT_FAILED', `Every transport to ${o.url} closed before the welcome`));
+      attemptFailed(new LifelineError('CONNECT_FAILED', `No transport reached ${o.url}`));
     }
   }
 
   /** Ends the attempt in progress: its links close, its timers stop, a pending token is ignored. */
-  function abandon() {
+  function abandon(keep?: Link) {
     generation++;
-    for (const link of racing) link.close();
+    for (const link of racing) if (link !== keep) link.close();
     racing = [];
     queue = [];
-    later('stagger');
-    later('timeout');
+    later(STAGGER);
+    later(TIMEOUT);
   }
 
   function attemptFailed(error: LifelineError) {
     abandon();
     if (current) {
       // A failed probe is no news for the application: keep going, probe again later.
-      probeDelay = Math.min(probeDelay * 2, PROBE_MAX);
-      later('probe', probeDelay, connect);
+      later(PROBE, (probeDelay = Math.min(probeDelay * 2, PROBE_MAX)), connect);
     } else {
       report(error);
       retry(error.code);
@@ -146,29 +148,39 @@ export function createSession(url: string, options: ClientOptions | undefined, k
 
   function retry(reason: string) {
     if (state === 'open') setState('reconnecting', reason);
-    later('retry', reconnectDelay(attempt++, o, o.random), connect);
+    later(RETRY, reconnectDelay(attempt++, o, o.random), connect);
   }
 
-  /** Hears every link: racing ones until their welcome, then the current one. */
-  function handle(link: Link, frame?: ServerFrame, error?: LifelineError) {
-    if (link === current) {
-      if (frame) onFrame(link, frame);
-      else drop(error?.code ?? 'transport closed', error);
-    } else if (frame) {
-      // A racing link's first frame is always its welcome (see createLink): it won.
-      adopt(link);
-    } else {
-      // Failed before its welcome: the next transport starts at once.
-      if (error && !current) report(error);
-      racing = racing.filter((l) => l !== link);
-      startNext();
+  /** Lets go of the current link and the attempt in progress. */
+  function detach() {
+    abandon();
+    later(BEAT);
+    later(PROBE);
+    if (current) {
+      current.close();
+      current = undefined;
+      events.emit('transport', null);
     }
   }
 
+  /** The current link is gone: count a flap, schedule a reconnect. */
+  function drop(reason: string, error?: LifelineError) {
+    const { name, openedAt } = current!;
+    const now = Date.now();
+    if (now - openedAt >= o.stableAfter) attempt = 0;
+    else {
+      const recent = (flaps[name] = (flaps[name] ?? []).filter((t) => now - t < FLAP_WINDOW));
+      if (recent.push(now) >= FLAP_COUNT) demotedUntil[name] = now + DEMOTE_MS;
+    }
+    retry(reason);
+    detach();
+    if (error) report(error);
+  }
+
+  /** The first welcome of an attempt wins: its link carries the session from now on. */
   function adopt(link: Link) {
     const old = current;
-    racing = racing.filter((l) => l !== link);
-    abandon();
+    abandon(link);
     old?.close();
     current = link;
     if (!old) probeDelay = PROBE_DELAY;
@@ -177,30 +189,11 @@ export function createSession(url: string, options: ClientOptions | undefined, k
     // client drops repeated messages and the server repeated publish ids, so a reconnect or a
     // switch of transports neither loses nor doubles anything.
     const texts = [...subs.values()].map((sub) => ((sub.pending = true), JSON.stringify(subFrame(sub)))).concat(outbox.texts());
-    if (texts.length) link.send(`[${texts.join()}]`);
+    if (texts.length) link.send(`[${texts}]`);
     if (old?.name !== link.name) events.emit('transport', link.name);
     setState('open', 'welcome');
     beat();
-    if (better().length) later('probe', probeDelay, connect);
-  }
-
-  /** The current link is gone: count a flap, forget the link, schedule a reconnect. */
-  function drop(reason: string, error?: LifelineError) {
-    const link = current!;
-    const now = Date.now();
-    current = undefined;
-    link.close();
-    abandon();
-    later('beat');
-    later('probe');
-    if (now - link.openedAt >= o.stableAfter) attempt = 0;
-    else {
-      const recent = (flaps[link.name] = (flaps[link.name] ?? []).filter((t) => now - t < FLAP_WINDOW));
-      if (recent.push(now) >= FLAP_COUNT) demotedUntil[link.name] = now + DEMOTE_MS;
-    }
-    retry(reason);
-    events.emit('transport', null);
-    if (error) report(error);
+    if (better().length) later(PROBE, probeDelay, connect);
   }
 
   /**
@@ -212,49 +205,52 @@ export function createSession(url: string, options: ClientOptions | undefined, k
     const interval = link?.welcome!.heartbeat;
     if (!link || !interval) return;
     const now = Date.now();
-    // Dead only strictly after the deadline: the timer aims one ms past it.
+    // Dead only strictly after heartbeat + grace: the timer aims one ms past it.
     const deadline = link.receivedAt + interval + Math.max(2000, interval / 2) + 1;
-    if (now >= deadline) return drop('HEARTBEAT_TIMEOUT', new LifelineError('HEARTBEAT_TIMEOUT', `Nothing from ${o.url} for ${now - link.receivedAt} ms`));
+    if (now >= deadline) return drop('HEARTBEAT_TIMEOUT', new LifelineError('HEARTBEAT_TIMEOUT', `Silent for ${now - link.receivedAt} ms: ${o.url}`));
     const ws = link.name === 'websocket';
-    if (ws && now >= link.sentAt + interval) send([{ type: 'ping' }]);
-    later('beat', Math.min(deadline, ws ? link.sentAt + interval : deadline) - now, beat);
+    if (ws && now >= link.sentAt + interval) send({ type: 'ping' });
+    later(BEAT, Math.min(deadline, ws ? link.sentAt + interval : deadline) - now, beat);
   }
 
-  function onFrame(link: Link, frame: ServerFrame) {
+  /** Hears every link: racing ones until their welcome, then the current one. */
+  function handle(link: Link, frame?: ServerFrame, error?: LifelineError) {
+    if (link !== current) {
+      // A racing link's first frame is always its welcome (see createLink): it won.
+      if (frame) return adopt(link);
+      // Failed before its welcome: the next transport starts at once.
+      if (error && !current) report(error);
+      racing = racing.filter((l) => l !== link);
+      return startNext();
+    }
+    if (!frame) return drop(error?.code ?? 'transport closed', error);
+    const sub = subs.get((frame as { channel?: string }).channel!);
     switch (frame.type) {
       case 'ping':
-        if (link.name === 'websocket') send([{ type: 'pong' }]);
+        if (link.name === 'websocket') send({ type: 'pong' });
         return;
       case 'bye':
-        return drop('SERVER_CLOSED', new LifelineError('SERVER_CLOSED', `${o.url} ended the connection: ${frame.code} ${frame.reason}`));
+        return drop('SERVER_CLOSED', new LifelineError('SERVER_CLOSED', `Server closed: ${frame.code} ${frame.reason}`));
       case 'ack':
         return outbox.settle(frame.id, { epoch: frame.epoch, seq: frame.seq });
       case 'error': {
         const error = new LifelineError(frame.code, frame.channel ? `${frame.message} (channel ${frame.channel})` : frame.message);
         if (frame.id) return outbox.settle(frame.id, error);
-        const sub = frame.channel && subs.get(frame.channel);
         if (sub) sub.pending = false;
         return report(error);
       }
       case 'subscribed':
       case 'gap':
-      case 'msg': {
-        const sub = subs.get(frame.channel);
-        if (sub) applyChannelFrame(sub, frame, resend);
-      }
+      case 'msg':
+        if (sub) applyChannelFrame(sub, frame, resubscribe);
     }
   }
 
-  /** Leaves the connection without giving up the session (pagehide, close). */
+  /** Leaves the connection without giving up the session (pagehide), or for good (close). */
   function pause(to: ClientState, reason: string) {
     if (state === 'open' || to === 'closed') setState(to, reason);
-    abandon();
-    for (const name in timers) later(name as TimerName);
-    if (current) {
-      current.close();
-      current = undefined;
-      events.emit('transport', null);
-    }
+    detach();
+    later(RETRY);
   }
 
   const unwatch = watchPage({
@@ -284,32 +280,24 @@ export function createSession(url: string, options: ClientOptions | undefined, k
     on: (event, listener) => events.on(event, wrap(listener as (...args: unknown[]) => void, event === 'error')),
     subscribe(channel, { since } = {}) {
       checkChannel(channel);
-      if (since !== undefined && !isCursor(since)) throw new TypeError('lifeline: since must be a cursor { epoch, seq }');
+      if (since && !isCursor(since)) fail('bad since');
       let sub = subs.get(channel);
       if (!sub) {
-        sub = createSub(channel, since, wrap, (ended) => {
-          if (subs.get(channel) === ended) {
-            subs.delete(channel);
-            send([{ type: 'unsub', channel }]);
-          }
-        });
-        subs.set(channel, sub);
+        subs.set(channel, (sub = createSub(channel, since, wrap, (ended) => subs.get(channel) === ended && subs.delete(channel) && send({ type: 'unsub', channel }))));
         if (current) {
           sub.pending = true;
-          resend(sub);
+          resubscribe(sub);
         }
       }
       return sub;
     },
     publish: (channel, data) =>
-      state === 'closed'
-        ? Promise.reject(new LifelineError('CLOSED', 'Client is closed'))
-        : outbox.add(channel, data, (text) => current?.send(`[${text}]`)),
+      state === 'closed' ? Promise.reject(new LifelineError('CLOSED', 'Client closed')) : outbox.add(channel, data, (text) => current?.send(`[${text}]`)),
     close() {
       if (state === 'closed') return;
       pause('closed', 'close');
       unwatch();
-      outbox.clear(new LifelineError('CLOSED', 'Client closed before the publish was acknowledged'));
+      outbox.clear(new LifelineError('CLOSED', 'Client closed'));
     },
   };
 }

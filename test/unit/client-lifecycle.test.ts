@@ -204,8 +204,9 @@ describe('options', () => {
     ['a missing url', undefined, {}],
     ['a negative delay', 'https://x/rt', { reconnect: { initialDelay: -1 } }],
     ['a NaN timeout', 'https://x/rt', { connectTimeout: NaN }],
+    ['a boolean given for a number', 'https://x/rt', { maxDelay: true }],
     ['a string stagger', 'https://x/rt', { stagger: '1s' }],
-    ['a zero outbox', 'https://x/rt', { outboxSize: 0 }],
+    ['a negative outbox size', 'https://x/rt', { outboxSize: -1 }],
     ['a numeric token', 'https://x/rt', { token: 42 }],
     ['a non-function fetch', 'https://x/rt', { fetch: 'fetch' }],
     ['an empty transport list', 'https://x/rt', { transports: [] }],
@@ -227,5 +228,28 @@ describe('options', () => {
     await flush();
     expect(fake.last().context.url).toBe('https://x/rt');
     client.close();
+  });
+});
+
+describe('close() from inside a listener', () => {
+  it.each(['state', 'transport'] as const)('leaves no timers when a %s listener closes the client on a drop', async (event) => {
+    const { client, fake } = fakeClient({}, ['websocket', 'sse']);
+    await flush();
+    fake.last().fail();
+    fake.last().welcome();
+    client.on(event, () => client.close());
+    fake.last().fail();
+    expect(client.state).toBe('closed');
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('leaves no timers when a listener closes the client on open', async () => {
+    const { client, fake } = fakeClient({}, ['websocket', 'sse']);
+    client.on('transport', () => client.close());
+    await flush();
+    fake.last().fail();
+    fake.last().welcome();
+    expect(client.state).toBe('closed');
+    expect(vi.getTimerCount()).toBe(0);
   });
 });
