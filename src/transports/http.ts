@@ -1,38 +1,29 @@
 import { PROTOCOL_VERSION } from '../protocol/frames.js';
 import type { Transport, TransportContext, TransportName } from './transport.js';
 
-/** What an HTTP-based transport's stream or poll loop gets from {@link httpTransport}. */
-export interface HttpLink {
-  /** The one-time connection id from `POST /connect`. Already URL-encoded. */
-  cid: string;
-  /** fetch on `{url}/{path}`, aborted when the transport ends. */
-  request(path: string, init?: RequestInit): Promise<Response>;
-  /** Ends the transport and reports `onClose` once; a no-op after `close()`. */
-  end(code: number, reason: string): void;
-}
+/** fetch on `{url}/{path}`, aborted when the transport ends. */
+export type HttpRequest = (path: string, init?: RequestInit) => Promise<Response>;
+
+/** Ends a transport: reports `onClose` once, and nothing at all after `close()`. */
+export type HttpEnd = (code: number, reason: string) => void;
 
 /**
- * Maps a refused HTTP answer to the close code the session reacts to: 401 means the token
- * must be fetched again, 429 too many connections; anything else is a drop.
- */
-export const httpClose = (link: Pick<HttpLink, 'end'>, what: string, res: Response) =>
-  link.end(res.status === 401 ? 4001 : res.status === 429 ? 4005 : 1006, `${what}: HTTP ${res.status}`);
-
-/**
- * The part SSE and long polling share: `POST {url}/connect` (the token in the
- * `Authorization` header, never in a URL), then `run` with the cid, and client frames as
- * `POST {url}/send?cid=` one at a time, in order. A failed send ends the transport: the
- * session resends what matters after it reconnects.
+ * What SSE and long polling share: `POST {url}/connect` (the token in the `Authorization`
+ * header, never in a URL), then `run` with the one-time cid, and client frames as
+ * `POST {url}/send?cid=`, one at a time so the server sees them in order. Any failure ends the
+ * transport with 1006 and a reason naming the request and what came back; the session resends
+ * what matters after it reconnects.
  *
  * @param run starts the downstream half; returns what to tear down on close.
  */
 export const httpTransport = (
   ctx: TransportContext,
   transport: Exclude<TransportName, 'websocket'>,
-  run: (link: HttpLink) => (() => void) | void,
+  run: (cid: string, request: HttpRequest, end: HttpEnd) => (() => void) | void,
 ): Transport => {
   const abort = new AbortController();
   let live = true;
+  let cid: string;
   let stop: (() => void) | void;
   let sent: Promise<unknown> = Promise.resolve();
   const close = () => {
@@ -40,44 +31,45 @@ export const httpTransport = (
     abort.abort();
     stop?.();
   };
-  const link: HttpLink = {
-    cid: '',
-    // Called unbound: a browser's fetch throws "Illegal invocation" when called as ctx.fetch().
-    request: (path, init) => (ctx.fetch || fetch)(`${ctx.url}/${path}`, { ...init, signal: abort.signal }),
-    end(code, reason) {
-      if (live) {
-        close();
-        ctx.onClose({ code, reason });
-      }
-    },
+  const end: HttpEnd = (code, reason) => {
+    if (live) {
+      close();
+      ctx.onClose({ code, reason });
+    }
   };
-  const failed = (what: string) => (error: unknown) => link.end(1006, `${what} failed: ${error}`);
-  // Starting in a `then` turns a missing fetch into a failed transport instead of a throw.
+  // Called unbound: a browser's fetch throws "Illegal invocation" when called as ctx.fetch().
+  const request: HttpRequest = (path, init) => (ctx.fetch || fetch)(`${ctx.url}/${path}`, { ...init, signal: abort.signal });
+  /** Passes a 2xx answer on; anything else ends the transport. */
+  const checked = (path: string) => (res: Response) => res.ok ? res : end(1006, `/${path}: HTTP ${res.status}`);
+  const failed = (path: string) => (error: unknown) => end(1006, `/${path}: ${error}`);
+  // Starting in a `then` turns a missing fetch or EventSource into a failed transport, not a throw.
   Promise.resolve()
     .then(() =>
-      link.request('connect', {
+      request('connect', {
         method: 'POST',
         headers: ctx.token ? { Authorization: `Bearer ${ctx.token}` } : {},
         body: JSON.stringify({ v: PROTOCOL_VERSION, transport }),
       }),
     )
+    .then(checked('connect'))
     .then(async (res) => {
-      if (!res.ok) return httpClose(link, 'POST /connect', res);
-      const { cid } = await res.json();
-      if (typeof cid !== 'string') throw 'no cid';
-      link.cid = encodeURIComponent(cid);
-      if (live) stop = run(link);
+      if (res) {
+        const answer = await res.json();
+        if (typeof answer.cid !== 'string') throw 'no cid';
+        cid = encodeURIComponent(answer.cid);
+        if (live) stop = run(cid, request, end);
+      }
     })
-    .catch(failed('POST /connect'));
+    .catch(failed('connect'));
   return {
     send(text) {
-      // Chained so the server sees frames in the order the session sent them.
       sent = sent.then<unknown>(
         () =>
           live &&
-          link
-            .request(`send?cid=${link.cid}`, { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: text })
-            .then((res) => res.ok || httpClose(link, 'POST /send', res), failed('POST /send')),
+          request(`send?cid=${cid}`, { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: text }).then(
+            checked('send'),
+            failed('send'),
+          ),
       );
     },
     close,

@@ -1,18 +1,18 @@
 import { httpTransport } from './http.js';
-import type { TransportFactory } from './transport.js';
+import type { TransportContext, TransportFactory } from './transport.js';
 
 /**
  * The Server-Sent Events transport: `POST {url}/connect` for a one-time cid, then an
- * EventSource on `{url}/sse?cid=`; client frames go by `POST {url}/send?cid=`. The stream
- * is closed at its first error, because the browser's own retry would reconnect without a
- * resume cursor: the session reconnects instead.
+ * EventSource on `{url}/sse?cid=` (the injected one, else the global); client frames go by
+ * `POST {url}/send?cid=`. The stream is closed at its first error, because the browser's own
+ * retry would reconnect without a resume cursor: the session reconnects instead.
  */
 export const sse: TransportFactory = Object.assign(
-  (ctx: Parameters<TransportFactory>[0]) =>
-    httpTransport(ctx, 'sse', (link) => {
-      const source = new (ctx.EventSource || EventSource)(`${ctx.url}/sse?cid=${link.cid}`);
+  (ctx: TransportContext) =>
+    httpTransport(ctx, 'sse', (cid, _, end) => {
+      const source = new (ctx.EventSource || EventSource)(`${ctx.url}/sse?cid=${cid}`);
       source.onmessage = (event) => ctx.onMessage(event.data);
-      source.onerror = () => link.end(1006, 'SSE stream failed');
+      source.onerror = () => end(1006, '/sse: stream failed');
       return () => {
         source.onmessage = source.onerror = null;
         source.close();

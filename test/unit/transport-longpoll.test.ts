@@ -49,13 +49,14 @@ describe('longpoll transport', () => {
   });
 
   it.each([
-    ['a 204', () => new HttpResponse(null, { status: 204 }), 1006, 'GET /poll: HTTP 204'],
-    ['a 500', () => HttpResponse.json({ error: {} }, { status: 500 }), 1006, 'GET /poll: HTTP 500'],
-    ['a 404 for a forgotten cid', () => HttpResponse.json({ error: {} }, { status: 404 }), 1006, 'GET /poll: HTTP 404'],
-    ['a captive portal page', () => HttpResponse.html('<html>sign in</html>'), 1002, 'GET /poll: not a JSON array'],
-    ['a JSON object', () => HttpResponse.json({ frames: [] }), 1002, 'GET /poll: not a JSON array'],
-    ['a network error', () => HttpResponse.error(), 1006, expect.stringMatching(/^GET \/poll failed: /)],
-  ])('ends on %s and polls no more', async (_, answer, code, reason) => {
+    ['a 204', () => new HttpResponse(null, { status: 204 }), '/poll: HTTP 204 '],
+    ['a 500', () => HttpResponse.json({ error: { code: 'INTERNAL' } }, { status: 500 }), '/poll: HTTP 500 {"error":{"code":"INTERNAL"}}'],
+    ['a 202 with a JSON array', () => HttpResponse.json([], { status: 202 }), '/poll: HTTP 202 []'],
+    ['a captive portal page', () => HttpResponse.html('<html>sign in</html>'), '/poll: HTTP 200 <html>sign in</html>'],
+    ['a JSON object', () => HttpResponse.json({ frames: [] }), '/poll: HTTP 200 {"frames":[]}'],
+    ['a network error', () => HttpResponse.error(), expect.stringMatching(/^\/poll: TypeError/)],
+  ])('ends on %s and polls no more', async (_, answer, reason) => {
+    const code = 1006;
     const { acks } = servePolls([text('[{"type":"welcome"}]'), answer]);
     const { ctx, messages, closes } = recordingContext(base);
     longpoll(ctx);
@@ -66,12 +67,12 @@ describe('longpoll transport', () => {
     expect(messages).toEqual(['[{"type":"welcome"}]']);
   });
 
-  it('passes a bye frame on, then ends with its code and stops polling', async () => {
+  it('passes a bye frame on, then ends and stops polling', async () => {
     const last = '[{"type":"msg","seq":1},{"type":"bye","code":1012,"reason":"restarting"}]';
     const { acks } = servePolls([text('[{"type":"welcome"}]'), text(last)]);
     const { ctx, messages, closes } = recordingContext(base);
     longpoll(ctx);
-    await vi.waitFor(() => expect(closes).toEqual([{ code: 1012, reason: 'restarting' }]));
+    await vi.waitFor(() => expect(closes).toEqual([{ code: 1000, reason: 'bye' }]));
     expect(messages).toEqual(['[{"type":"welcome"}]', last]);
     await settle();
     expect(acks).toEqual(['0', '1']);

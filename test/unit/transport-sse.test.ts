@@ -73,7 +73,7 @@ describe('sse transport', () => {
     clients[0]!.send({ data: '[{"type":"welcome"}]' });
     await vi.waitFor(() => expect(messages).toHaveLength(1));
     clients[0]!.close();
-    await vi.waitFor(() => expect(closes).toEqual([{ code: 1006, reason: 'SSE stream failed' }]));
+    await vi.waitFor(() => expect(closes).toEqual([{ code: 1006, reason: '/sse: stream failed' }]));
     expect(instances[0]!.readyState).toBe(EventSource.CLOSED);
     await settle();
     expect(closes).toHaveLength(1);
@@ -93,7 +93,7 @@ describe('sse transport', () => {
     const { instances, EventSource } = recordingEventSource();
     const { ctx, messages, closes } = recordingContext(base, { EventSource });
     sse(ctx);
-    await vi.waitFor(() => expect(closes).toEqual([{ code: 1006, reason: 'SSE stream failed' }]));
+    await vi.waitFor(() => expect(closes).toEqual([{ code: 1006, reason: '/sse: stream failed' }]));
     expect(instances[0]!.readyState).toBe(EventSource.CLOSED);
     await settle();
     expect(closes).toHaveLength(1);
