@@ -13,6 +13,15 @@ import { originAllowed, setCorsHeaders } from './origin.js';
 import { SseEndpoint } from './sse-endpoint.js';
 import { WebSocketEndpoint, refuseUpgrade } from './websocket-endpoint.js';
 
+/** The request's URL, or undefined when it cannot be parsed (then it is not ours). */
+function parseUrl(req: IncomingMessage): URL | undefined {
+  try {
+    return new URL(req.url ?? '/', 'http://localhost');
+  } catch {
+    return undefined;
+  }
+}
+
 /** A Lifeline server: mount it on an http server or let it listen on its own. */
 export interface LifelineServer {
   /**
@@ -49,8 +58,8 @@ export function createServer<Principal = unknown>(options: ServerOptions<Princip
 
   /** Handles a request if it is under `path`; false leaves it to someone else. */
   function handleRequest(req: IncomingMessage, res: ServerResponse): boolean {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    if (!ours(url.pathname)) return false;
+    const url = parseUrl(req);
+    if (!url || !ours(url.pathname)) return false;
     void route(req, res, url).catch(() => {
       if (!res.headersSent) sendError(res, 500, ErrorCode.INTERNAL, 'Internal server error');
       else res.destroy();
@@ -101,8 +110,7 @@ export function createServer<Principal = unknown>(options: ServerOptions<Princip
 
   /** Handles an upgrade on `{path}/ws`; false leaves it to someone else. */
   function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.pathname !== `${path}/ws`) return false;
+    if (parseUrl(req)?.pathname !== `${path}/ws`) return false;
     socket.on('error', () => socket.destroy());
     if (!originAllowed(req, resolved.allowOrigins)) {
       refuseUpgrade(socket, 403, ErrorCode.ORIGIN_NOT_ALLOWED, 'Origin not allowed');

@@ -85,16 +85,17 @@ describe('lifeline-server', () => {
     const help = run(['--help']);
     expect((await help.exited).code).toBe(0);
     expect(help.stdout()).toMatch(/--api-key/);
-    for (const [args, message] of [
+    const cases = [
       [['--bogus'], /bogus/],
       [['--port', 'abc'], /--port must be a whole number/],
       [['--port', '70000'], /--port/],
       [['--heartbeat', '-5'], /heartbeat/],
       [['--path', 'no-slash'], /path/],
-    ] as const) {
-      const r = run([...args]);
-      expect((await r.exited).code, args.join(' ')).toBe(2);
-      expect(r.stderr(), args.join(' ')).toMatch(message);
+    ] as const;
+    const runs = cases.map(([args]) => run([...args]));
+    for (const [i, [args, message]] of cases.entries()) {
+      expect((await runs[i]!.exited).code, args.join(' ')).toBe(2);
+      expect(runs[i]!.stderr(), args.join(' ')).toMatch(message);
     }
   });
 });
