@@ -27,6 +27,8 @@ export interface LifelineServer {
   /**
    * Mounts on an existing server: handles requests under `path` and upgrades on `{path}/ws`,
    * and leaves everything else to the request listeners already installed (e.g. an Express app).
+   * Call it after the host's request listener is in place (`attach(app.listen(port))`): the
+   * listeners present at that moment are moved behind Lifeline's routing.
    */
   attach(httpServer: Server): void;
   /** Listens on its own http server; `host` defaults to every interface. */
