@@ -12,7 +12,8 @@ export type HttpEnd = (code: number, reason: string) => void;
  * header, never in a URL), then `run` with the one-time cid, and client frames as
  * `POST {url}/send?cid=`, one at a time so the server sees them in order. Any failure ends the
  * transport with 1006 and a reason naming the request and what came back; the session resends
- * what matters after it reconnects.
+ * what matters after it reconnects. Throws when there is no fetch at all (the session counts
+ * that as a failed transport).
  *
  * @param run starts the downstream half; returns what to tear down on close.
  */
@@ -25,7 +26,6 @@ export const httpTransport = (
   let live = true;
   let cid: string;
   let stop: (() => void) | void;
-  let sent: Promise<unknown> = Promise.resolve();
   const close = () => {
     live = false;
     abort.abort();
@@ -42,21 +42,19 @@ export const httpTransport = (
   /** Passes a 2xx answer on; anything else ends the transport. */
   const checked = (path: string) => (res: Response) => res.ok ? res : end(1006, `/${path}: HTTP ${res.status}`);
   const failed = (path: string) => (error: unknown) => end(1006, `/${path}: ${error}`);
-  // Starting in a `then` turns a missing fetch or EventSource into a failed transport, not a throw.
-  Promise.resolve()
-    .then(() =>
-      request('connect', {
-        method: 'POST',
-        headers: ctx.token ? { Authorization: `Bearer ${ctx.token}` } : {},
-        body: JSON.stringify({ v: PROTOCOL_VERSION, transport }),
-      }),
-    )
+  // Sends queue behind the connect, and then behind each other.
+  let sent: Promise<unknown> = request('connect', {
+    method: 'POST',
+    headers: ctx.token ? { Authorization: `Bearer ${ctx.token}` } : {},
+    body: JSON.stringify({ v: PROTOCOL_VERSION, transport }),
+  })
     .then(checked('connect'))
     .then(async (res) => {
       if (res) {
         const answer = await res.json();
         if (typeof answer.cid !== 'string') throw 'no cid';
         cid = encodeURIComponent(answer.cid);
+        // A missing or refusing EventSource throws here and ends the transport like a failed connect.
         if (live) stop = run(cid, request, end);
       }
     })

@@ -168,15 +168,17 @@ describe.each([
 
   it('close() during /connect aborts it and reports nothing', async () => {
     const aborted = vi.fn();
+    const entered = vi.fn();
     server.use(
       http.post(`${base}/connect`, ({ request }) => {
         request.signal.addEventListener('abort', aborted);
+        entered();
         return new Promise<Response>(() => {});
       }),
     );
     const { ctx, messages, closes } = recordingContext(base);
     const transport = factory(ctx);
-    await vi.waitFor(() => expect(urls).toHaveLength(1));
+    await vi.waitFor(() => expect(entered).toHaveBeenCalled());
     transport.close();
     await vi.waitFor(() => expect(aborted).toHaveBeenCalled());
     await settle();
