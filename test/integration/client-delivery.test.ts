@@ -74,3 +74,28 @@ describe.each(transports)('client over %s against the reference server', (transp
     await waitFor(() => expect(received).toEqual(['b', 'c']));
   });
 });
+
+describe('all transports at once', () => {
+  it('stay open through idle heartbeats: pings on WebSocket, [] answers on long polling, server pings on SSE', async () => {
+    // 200 ms heartbeats: the server drops a silent WebSocket after 400 ms, and the client
+    // declares a silent connection dead after 200 + 2,000 ms. Three seconds idle proves both sides.
+    const t = await start({ heartbeat: 200, longPollHold: 200 });
+    const clients = transports.map((transport) => connect(t.url, transport));
+    const drops: string[] = [];
+    for (const client of clients) {
+      client.on('state', ({ to, reason }) => to !== 'open' && drops.push(`${client.transport}: ${reason}`));
+    }
+    await waitFor(() => expect(clients.map((client) => client.state)).toEqual(['open', 'open', 'open']));
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    expect(drops).toEqual([]);
+    expect(clients.map((client) => client.transport)).toEqual(transports);
+    // Still carrying messages afterwards.
+    const received: unknown[][] = clients.map(() => []);
+    const subs = clients.map((client) => client.subscribe('after'));
+    subs.forEach((sub, i) => sub.on('message', (data) => received[i]!.push(data)));
+    await waitFor(() => expect(subs.every((sub) => sub.cursor)).toBe(true));
+    await t.server.publish('after', 'still here');
+    await waitFor(() => expect(received).toEqual([['still here'], ['still here'], ['still here']]));
+  });
+});
+
