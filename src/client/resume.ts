@@ -15,7 +15,8 @@ export function createSub(channel: string, since: Cursor | undefined, wrap: (fn:
   const events = createNanoEvents<SubscriptionEvents>();
   const sub: SubRecord = {
     channel,
-    cursor: since && { epoch: since.epoch, seq: since.seq },
+    // A copy, so the caller's object is never changed behind its back.
+    cursor: since && { ...since },
     events,
     pending: false,
     on: (event, listener) => events.on(event, wrap(listener as (...args: unknown[]) => void)),
