@@ -61,7 +61,7 @@ test('the page connects over WebSocket, chats round-trip between two tabs and th
 });
 
 for (const [button, name] of [['SSE', 'sse'], ['Long polling', 'longpoll'], ['WebSocket', 'websocket']] as const) {
-  test(`forcing ${name} reconnects on it, resumes, and chat and ticker keep working`, async ({ page }) => {
+  test(`forcing ${name} reconnects on it and resumes; chat and ticker work, also after a dropped connection`, async ({ page }) => {
     await openDemo(page);
     await tickerMoves(page);
     await page.getByRole('button', { name: button, exact: true }).click();
@@ -69,6 +69,14 @@ for (const [button, name] of [['SSE', 'sse'], ['Long polling', 'longpoll'], ['We
     await expect(page.getByTestId('state')).toHaveText('open');
     await tickerMoves(page);
     await chatRoundTrip(page, `hello over ${name}`);
+    // Kill the live connection under the client: it comes back on the same transport and resumes.
+    await page.getByTestId('drop').click();
+    await expect(page.getByTestId('log')).toContainText(/drop: [1-9]\d* connection/);
+    await expect(page.getByTestId('log')).toContainText('state open → reconnecting', { timeout: 10_000 });
+    await expect(page.getByTestId('state')).toHaveText('open', { timeout: 15_000 });
+    await expect(page.getByTestId('transport')).toHaveText(name);
+    await tickerMoves(page);
+    await chatRoundTrip(page, `hello again over ${name}`);
     expect(await count(page, 'leaked')).toBe(0);
     expect(await count(page, 'gaps')).toBe(0);
   });
