@@ -135,6 +135,34 @@ describe('redisBroker across nodes', () => {
     await vi.waitFor(() => expect(seqs(got)).toEqual(range(1, 31)));
   });
 
+  it('moves a channel to a new epoch when Redis rolled back writes a node had already delivered', async () => {
+    fresh();
+    const [a, b] = [node(redis, keys), node(redis, keys)];
+    const got = await listen(a, 'rb');
+    for (let i = 1; i <= 3; i++) await b.publish('rb', i);
+    await vi.waitFor(() => expect(seqs(got)).toEqual([1, 2, 3]));
+    const epoch = got[0]!.epoch;
+    // What a crash between fsyncs or a failover to a lagging replica leaves: seq 3 forgotten,
+    // then handed out again for other data, all while node A is reconnecting.
+    const admin = new Redis(redis.url);
+    try {
+      await admin.hset(`${keys}{rb}:meta`, 'seq', 2);
+      await admin.xdel(`${keys}{rb}:log`, '3-0');
+      await admin.call('XSETID', `${keys}{rb}:log`, '2-0');
+      await admin.client('KILL', 'TYPE', 'PUBSUB');
+    } finally {
+      admin.disconnect();
+    }
+    const reused = await b.publish('rb', 'reused 3');
+    expect(reused).toMatchObject({ epoch, seq: 3 });
+    // Node A resets the channel: the next publish opens a new epoch, which A passes on.
+    await vi.waitFor(async () => expect((await b.read('rb', 0)).epoch).not.toBe(epoch), { timeout: 5000 });
+    const next = await b.publish('rb', 'next');
+    expect(next.seq).toBe(1);
+    await vi.waitFor(() => expect(got.at(-1)).toMatchObject({ epoch: next.epoch, seq: 1, data: 'next' }));
+    expect(got.filter((m) => m.data === 'reused 3')).toEqual([]);
+  });
+
   it('notices a silently dead link by its pings, reconnects and catches up', async () => {
     fresh();
     const relay = await partitionableRelay(redis.port);

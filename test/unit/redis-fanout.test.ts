@@ -1,33 +1,56 @@
 // The Redis broker's fan-out repair, driven by hand: live pub/sub messages can be lost, so
 // holes, epoch changes and reconnects are filled from the stream, each message once, in order.
 import { describe, expect, it } from 'vitest';
-import type { ReadResult, StoredMessage } from '../../src/server/brokers/broker.js';
+import type { StoredMessage } from '../../src/server/brokers/broker.js';
 import { createFanout } from '../../src/server/brokers/redis-fanout.js';
+import type { NoncedMessage, TrackedRead } from '../../src/server/brokers/redis-scripts.js';
 
-/** A fake Redis: a log per epoch, reads that can be made to fail, and a record of (un)subscribes. */
+/** A fake Redis: a log per epoch, reads that can be made to fail, and a record of what was asked. */
 function fakeRedis() {
   let epoch = 'e1';
-  let log: StoredMessage[] = [];
+  let epochs = 1;
+  let log: NoncedMessage[] = [];
   let first = 1;
-  const state = { failReads: false, reads: [] as (number | undefined)[], listened: [] as string[][], unlistened: [] as string[] };
+  let nonces = 0;
+  const state = {
+    failReads: false,
+    reads: [] as (number | undefined)[],
+    listened: [] as string[][],
+    unlistened: [] as string[],
+    resets: [] as string[],
+  };
   const fanout = createFanout({
     listen: async (names) => state.listened.push(names),
     unlisten: async (name) => state.unlistened.push(name),
-    read: async (channel, after): Promise<ReadResult> => {
+    read: async (channel, after, check): Promise<TrackedRead> => {
       state.reads.push(after);
       await Promise.resolve();
       if (state.failReads) throw new Error('Redis down');
       const head = log.length ? log[log.length - 1]!.seq : 0;
       const kept = log.filter((m) => m.seq >= first);
-      return { epoch, head, first: kept[0]?.seq ?? head + 1, messages: after === undefined ? [] : kept.filter((m) => m.seq > after && m.channel === channel) };
+      return {
+        epoch,
+        head,
+        first: kept[0]?.seq ?? head + 1,
+        messages: after === undefined ? [] : kept.filter((m) => m.seq > after && m.channel === channel),
+        checked: kept.find((m) => m.seq === check)?.nonce,
+      };
+    },
+    reset: async (_channel, broken) => {
+      state.resets.push(broken);
+      if (broken === epoch) {
+        epoch = `e${++epochs}`;
+        log = [];
+        first = 1;
+      }
     },
     liveName: (channel) => `live:${channel}`,
   });
   /** Appends to the log; `live` also delivers it over "pub/sub". */
   const publish = (data: unknown, live = true) => {
-    const message = { channel: 'ch', epoch, seq: log.length + 1, data };
+    const message = { channel: 'ch', epoch, seq: log.length + 1, data, nonce: `n${++nonces}` };
     log.push(message);
-    if (live) fanout.onMessage('live:ch', `${message.epoch} ${message.seq} ${JSON.stringify(data)}`);
+    if (live) fanout.onMessage('live:ch', `${message.epoch} ${message.seq} ${message.nonce} ${JSON.stringify(data)}`);
     return message;
   };
   return {
@@ -36,9 +59,13 @@ function fakeRedis() {
     publish,
     /** Redis lost everything: a new epoch, an empty log. */
     lose: () => {
-      epoch = 'e2';
+      epoch = `e${++epochs}`;
       log = [];
       first = 1;
+    },
+    /** Redis forgot its last writes but kept the epoch (a crash between fsyncs, a lagging replica). */
+    rollBackTo: (seq: number) => {
+      log = log.filter((m) => m.seq <= seq);
     },
     trimTo: (seq: number) => {
       first = seq;
@@ -68,7 +95,7 @@ describe('Redis fan-out repair', () => {
   it('drops a live message it already delivered', async () => {
     const t = await subscribed();
     const first = t.publish('a');
-    t.fanout.onMessage('live:ch', `${first.epoch} ${first.seq} "a"`);
+    t.fanout.onMessage('live:ch', `${first.epoch} ${first.seq} ${first.nonce} "a"`);
     expect(t.seqs()).toEqual(['e1:1']);
   });
 
@@ -118,6 +145,43 @@ describe('Redis fan-out repair', () => {
     await t.fanout.resync();
     await settle();
     expect(t.state.listened).toEqual([['live:ch'], ['live:ch']]);
+    expect(t.seqs()).toEqual(['e1:1', 'e1:2', 'e1:3']);
+    expect(t.state.resets).toEqual([]);
+  });
+
+  it('resets the channel to a new epoch when Redis came back with fewer messages than were delivered', async () => {
+    const t = await subscribed();
+    for (let i = 1; i <= 3; i++) t.publish(i);
+    t.rollBackTo(2);
+    await t.fanout.resync();
+    await settle();
+    expect(t.state.resets).toEqual(['e1']);
+    t.publish('after');
+    expect(t.seqs()).toEqual(['e1:1', 'e1:2', 'e1:3', 'e2:1']);
+  });
+
+  it('resets the channel when Redis rolled back and handed a delivered seq to other data', async () => {
+    const t = await subscribed();
+    for (let i = 1; i <= 3; i++) t.publish(i);
+    t.rollBackTo(2);
+    t.publish('reused seq 3');
+    await settle();
+    expect(t.state.resets).toEqual(['e1']);
+    // Before the reset, nothing of the rolled-back log was passed on as if it were new.
+    expect(t.seqs()).toEqual(['e1:1', 'e1:2', 'e1:3']);
+    t.publish('next');
+    expect(t.got.at(-1)).toMatchObject({ epoch: 'e2', seq: 1, data: 'next' });
+  });
+
+  it('notices a rollback on resync even when newer publishes refilled the same seqs', async () => {
+    const t = await subscribed();
+    for (let i = 1; i <= 3; i++) t.publish(i);
+    t.rollBackTo(1);
+    t.publish('new 2', false);
+    t.publish('new 3', false);
+    await t.fanout.resync();
+    await settle();
+    expect(t.state.resets).toEqual(['e1']);
     expect(t.seqs()).toEqual(['e1:1', 'e1:2', 'e1:3']);
   });
 

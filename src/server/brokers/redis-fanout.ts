@@ -1,5 +1,5 @@
-import type { ReadResult, StoredMessage } from './broker.js';
-import { parseLive } from './redis-scripts.js';
+import type { StoredMessage } from './broker.js';
+import { parseLive, type NoncedMessage, type TrackedRead } from './redis-scripts.js';
 
 type Listener = (message: StoredMessage) => void;
 
@@ -9,8 +9,13 @@ export interface FanoutDeps {
   listen(names: string[]): Promise<unknown>;
   /** Unsubscribes the pub/sub connection from one Redis channel. */
   unlisten(name: string): Promise<unknown>;
-  /** Reads a channel after `after`; `undefined` asks for the head only. */
-  read(channel: string, after: number | undefined): Promise<ReadResult>;
+  /**
+   * Reads a channel after `after` (`undefined`: the head only), and the nonce of the entry
+   * at seq `check` when asked.
+   */
+  read(channel: string, after: number | undefined, check?: number): Promise<TrackedRead>;
+  /** Forgets a channel's history if it is still in `epoch`, so the next call starts a new one. */
+  reset(channel: string, epoch: string): Promise<unknown>;
   /** The Redis pub/sub channel that carries a Lifeline channel's live messages. */
   liveName(channel: string): string;
 }
@@ -19,10 +24,13 @@ export interface FanoutDeps {
 interface Feed {
   channel: string;
   listeners: Set<Listener>;
-  /** Last message handed to listeners; undefined until the starting head is known. */
-  last?: { epoch: string; seq: number };
+  /**
+   * Last message handed to listeners (its nonce when known); undefined until the starting
+   * head is known.
+   */
+  last?: { epoch: string; seq: number; nonce?: string };
   /** Live messages waiting for their turn (during setup and catch-up). */
-  pending: StoredMessage[];
+  pending: NoncedMessage[];
   catchingUp: boolean;
   /** A catch-up was asked for while one was running, or the last one failed. */
   stale: boolean;
@@ -36,13 +44,20 @@ interface Feed {
  * holding live messages back meanwhile. Listeners see each message once, in seq order; what
  * the stream no longer holds is skipped, which the hub and client see as a seq jump or an
  * epoch change and turn into a resume or a `gap`.
+ *
+ * Redis can also roll back: a crash with `appendfsync everysec`, or a failover to a replica
+ * that had not caught up, forgets the last writes, and their seqs are then handed out again
+ * for other data in the same epoch. Listeners would drop those as repeats: a silent loss. So a
+ * catch-up checks that the entry at the last delivered seq still carries the nonce delivered;
+ * if not (or the head went backwards), the channel is reset to a new epoch, which clients see
+ * as a `gap`.
  */
 export function createFanout(deps: FanoutDeps) {
   const feeds = new Map<string, Feed>();
   const byLiveName = new Map<string, Feed>();
 
-  const deliver = (feed: Feed, message: StoredMessage) => {
-    feed.last = { epoch: message.epoch, seq: message.seq };
+  const deliver = (feed: Feed, { nonce, ...message }: NoncedMessage) => {
+    feed.last = { epoch: message.epoch, seq: message.seq, nonce };
     for (const listener of [...feed.listeners]) {
       try {
         listener(message);
@@ -55,7 +70,11 @@ export function createFanout(deps: FanoutDeps) {
   const pump = (feed: Feed) => {
     while (feed.last && !feed.catchingUp && feed.pending.length > 0) {
       const message = feed.pending[0]!;
-      if (message.epoch === feed.last.epoch && message.seq <= feed.last.seq) feed.pending.shift();
+      const { last } = feed;
+      // The same seq with another nonce: Redis rolled back and reused it.
+      const reused = message.epoch === last.epoch && message.seq === last.seq && last.nonce !== undefined && message.nonce !== last.nonce;
+      if (reused) void catchUp(feed);
+      else if (message.epoch === feed.last.epoch && message.seq <= feed.last.seq) feed.pending.shift();
       else if (message.epoch === feed.last.epoch && message.seq === feed.last.seq + 1) deliver(feed, feed.pending.shift()!);
       else void catchUp(feed);
     }
@@ -70,9 +89,12 @@ export function createFanout(deps: FanoutDeps) {
     feed.stale = false;
     const last = feed.last;
     try {
-      let result = await deps.read(feed.channel, last.seq);
-      // A new epoch (Redis lost its data) is a new log: everything it holds is unseen.
-      if (result.epoch !== last.epoch && last.seq > 0) result = await deps.read(feed.channel, 0);
+      let result = await deps.read(feed.channel, last.seq, last.nonce === undefined ? undefined : last.seq);
+      const rolledBack = result.epoch === last.epoch
+        && (result.head < last.seq || (result.checked !== undefined && result.checked !== last.nonce));
+      if (rolledBack) await deps.reset(feed.channel, last.epoch);
+      // A new epoch (Redis lost its data, or was just reset) is a new log: everything it holds is unseen.
+      if (rolledBack || (result.epoch !== last.epoch && last.seq > 0)) result = await deps.read(feed.channel, 0);
       if (feeds.get(feed.channel) !== feed) return;
       const sameEpoch = result.epoch === last.epoch;
       for (const message of result.messages) {
@@ -80,8 +102,11 @@ export function createFanout(deps: FanoutDeps) {
       }
       // Anything up to head that the stream no longer holds is gone: skip it rather than
       // waiting for it forever; the next message shows the jump downstream.
-      if (!sameEpoch || result.head > feed.last.seq) feed.last = { epoch: result.epoch, seq: result.head };
-      feed.pending = feed.pending.filter((m) => m.epoch === result.epoch);
+      if (feed.last.epoch !== result.epoch || result.head > feed.last.seq) feed.last = { epoch: result.epoch, seq: result.head };
+      // What is still held at or below the new position is accounted for (or was reused by a
+      // rollback and is gone with it): only later messages may follow.
+      const at = feed.last;
+      feed.pending = feed.pending.filter((m) => m.epoch === at.epoch && m.seq > at.seq);
     } catch {
       // Redis is unreachable; the broker calls resync() when it is back.
       feed.stale = true;

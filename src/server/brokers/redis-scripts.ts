@@ -4,7 +4,8 @@ import type { ReadResult, StoredMessage } from './broker.js';
  * Lua shared by both scripts. Keys per channel (all with the channel in a `{hash tag}`):
  * a hash `meta` holding `epoch` and `seq`, and a stream whose entry ids are `<seq>-0`, so
  * "everything after seq N" is one XRANGE from `N+1-0`. Each entry holds `t` (publish time,
- * ms, from the broker's clock) and `d` (the JSON data).
+ * ms, from the broker's clock), `d` (the JSON data) and `n` (a random nonce naming this one
+ * publish, so a node can tell when Redis rolled back and reused a seq for other data).
  *
  * The epoch is created once with HSETNX. When it is created while an old stream still exists
  * (the meta hash was evicted or deleted on its own) that stream belongs to a dead history and
@@ -40,9 +41,9 @@ end
 /**
  * Publish, atomically: dedup check, seq increment, append, trim, fan-out.
  * KEYS: meta, stream, [dedup key]. ARGV: candidate epoch, now, historySize, historyTtl,
- * dedupTtl, data JSON, pub/sub channel, stream expiry (ms), dedup key expiry (ms). The two
- * expiries only collect garbage: trimming and the dedup window follow the broker's clock.
- * Returns `{ epoch, seq, duplicate (0|1) }`. The pub/sub payload is `<epoch> <seq> <json>`.
+ * dedupTtl, data JSON, pub/sub channel, stream expiry (ms), dedup key expiry (ms), nonce. The
+ * two expiries only collect garbage: trimming and the dedup window follow the broker's clock.
+ * Returns `{ epoch, seq, duplicate (0|1) }`. The pub/sub payload is `<epoch> <seq> <nonce> <json>`.
  */
 export const publishScript = `${prelude}
 local meta, stream, seen = KEYS[1], KEYS[2], KEYS[3]
@@ -56,18 +57,19 @@ if seen then
 end
 local epoch = ensureEpoch(meta, stream, ARGV[1])
 local seq = redis.call('HINCRBY', meta, 'seq', 1)
-redis.call('XADD', stream, 'MAXLEN', ARGV[3], seq .. '-0', 't', ARGV[2], 'd', ARGV[6])
+redis.call('XADD', stream, 'MAXLEN', ARGV[3], seq .. '-0', 't', ARGV[2], 'd', ARGV[6], 'n', ARGV[10])
 trimAge(stream, now - tonumber(ARGV[4]))
 if redis.call('EXISTS', stream) == 1 then redis.call('PEXPIRE', stream, ARGV[8]) end
 if seen then redis.call('SET', seen, epoch .. ' ' .. seq .. ' ' .. ARGV[2], 'PX', ARGV[9]) end
-redis.call('PUBLISH', ARGV[7], epoch .. ' ' .. seq .. ' ' .. ARGV[6])
+redis.call('PUBLISH', ARGV[7], epoch .. ' ' .. seq .. ' ' .. ARGV[10] .. ' ' .. ARGV[6])
 return { epoch, seq, 0 }
 `;
 
 /**
  * Read after a seq: trims by age first so expired messages are never replayed.
- * KEYS: meta, stream. ARGV: candidate epoch, now, historyTtl, start id (`''`: head only).
- * Returns `{ epoch, head, first id or false, entries }`.
+ * KEYS: meta, stream. ARGV: candidate epoch, now, historyTtl, start id (`''`: head only),
+ * id of an entry whose nonce to return (`''`: none).
+ * Returns `{ epoch, head, first id or false, entries, that entry's nonce or false }`.
  */
 export const readScript = `${prelude}
 local meta, stream = KEYS[1], KEYS[2]
@@ -79,36 +81,62 @@ local firstId = false
 if #first > 0 then firstId = first[1][1] end
 local entries = {}
 if ARGV[4] ~= '' then entries = redis.call('XRANGE', stream, ARGV[4], '+') end
-return { epoch, head, firstId, entries }
+local checked = false
+if ARGV[5] ~= '' then
+  local found = redis.call('XRANGE', stream, ARGV[5], ARGV[5])
+  if #found > 0 then checked = found[1][2][6] or false end
+end
+return { epoch, head, firstId, entries, checked }
 `;
 
-/** One stream entry as Redis returns it: id and flat field list `t, ms, d, json`. */
+/**
+ * Forgets a channel whose history Redis lost part of, so that the next call starts a new epoch.
+ * KEYS: meta, stream. ARGV: the epoch found broken (a node that already reset it does nothing).
+ */
+export const resetScript = `
+if redis.call('HGET', KEYS[1], 'epoch') == ARGV[1] then redis.call('DEL', KEYS[1], KEYS[2]) end
+return 1
+`;
+
+/** One stream entry as Redis returns it: id and flat field list `t, ms, d, json, n, nonce`. */
 type RawEntry = [string, string[]];
 
 /** Seq of a stream entry id `<seq>-0`. */
 const seqOfId = (id: string) => Number.parseInt(id, 10);
 
-/** Turns the read script's reply into a {@link ReadResult}. */
-export function parseRead(channel: string, reply: unknown): ReadResult {
-  const [epoch, head, firstId, entries] = reply as [string, number, string | null, RawEntry[]];
-  const messages: StoredMessage[] = entries.map(([id, fields]) => ({
+/** A message with the nonce of the publish that made it. */
+export interface NoncedMessage extends StoredMessage {
+  nonce: string;
+}
+
+/** What the read script found: the public result plus the nonces the fan-out checks. */
+export interface TrackedRead extends ReadResult {
+  messages: NoncedMessage[];
+  /** Nonce of the entry asked to be checked; undefined when it is not retained. */
+  checked: string | undefined;
+}
+
+/** Turns the read script's reply into a {@link TrackedRead}. */
+export function parseRead(channel: string, reply: unknown): TrackedRead {
+  const [epoch, head, firstId, entries, checked] = reply as [string, number, string | null, RawEntry[], string | null];
+  const messages = entries.map(([id, fields]) => ({
     channel,
     epoch,
     seq: seqOfId(id),
     data: JSON.parse(fields[3] ?? 'null') as unknown,
+    nonce: fields[5] ?? '',
   }));
-  return { epoch, head, first: firstId ? seqOfId(firstId) : head + 1, messages };
+  return { epoch, head, first: firstId ? seqOfId(firstId) : head + 1, messages, checked: checked ?? undefined };
 }
 
-/** Parses a pub/sub payload `<epoch> <seq> <json>`; undefined when it is not one. */
-export function parseLive(channel: string, payload: string): StoredMessage | undefined {
-  const a = payload.indexOf(' ');
-  const b = a < 0 ? -1 : payload.indexOf(' ', a + 1);
-  if (b < 0) return undefined;
-  const seq = Number(payload.slice(a + 1, b));
-  if (!Number.isSafeInteger(seq) || seq < 1) return undefined;
+/** Parses a pub/sub payload `<epoch> <seq> <nonce> <json>`; undefined when it is not one. */
+export function parseLive(channel: string, payload: string): NoncedMessage | undefined {
+  const [epoch, seqText, nonce] = payload.split(' ', 3);
+  const seq = Number(seqText);
+  if (!epoch || !nonce || !Number.isSafeInteger(seq) || seq < 1) return undefined;
   try {
-    return { channel, epoch: payload.slice(0, a), seq, data: JSON.parse(payload.slice(b + 1)) as unknown };
+    const data = JSON.parse(payload.slice(epoch.length + seqText!.length + nonce.length + 3)) as unknown;
+    return { channel, epoch, seq, data, nonce };
   } catch {
     return undefined;
   }

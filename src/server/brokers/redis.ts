@@ -3,7 +3,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { ErrorCode } from '../../protocol/index.js';
 import type { Broker, BrokerHealth, PublishResult, ReadResult } from './broker.js';
 import { createFanout } from './redis-fanout.js';
-import { parseRead, publishScript, readScript } from './redis-scripts.js';
+import { parseRead, publishScript, readScript, resetScript, type TrackedRead } from './redis-scripts.js';
 
 /** Options of {@link redisBroker}. */
 export interface RedisBrokerOptions {
@@ -133,9 +133,11 @@ export function redisBroker(options: RedisBrokerOptions): Broker {
   // EVALSHA with a fallback to EVAL, so a Redis that restarted (empty script cache) just works.
   commands.defineCommand('lifelinePublish', { lua: publishScript });
   commands.defineCommand('lifelineRead', { lua: readScript, numberOfKeys: 2 });
+  commands.defineCommand('lifelineReset', { lua: resetScript, numberOfKeys: 2 });
   const script = (name: string) => (commands as unknown as Record<string, ScriptCall>)[name]!.bind(commands);
   const publishCall = script('lifelinePublish');
   const readCall = script('lifelineRead');
+  const resetCall = script('lifelineReset');
   const everReady = new WeakSet<Redis>();
 
   // The hash tag keeps a channel's keys in one cluster slot, as its Lua script requires. The
@@ -178,10 +180,11 @@ export function redisBroker(options: RedisBrokerOptions): Broker {
     }
   };
 
-  const read = (channel: string, after: number | undefined): Promise<ReadResult> =>
+  const read = (channel: string, after: number | undefined, check?: number): Promise<TrackedRead> =>
     run('read', commands, 'command', async () => {
       const start = after === undefined ? '' : `${after + 1}-0`;
-      const reply = await readCall(key(channel, 'meta'), key(channel, 'log'), newEpoch(), now(), historyTtl, start);
+      const checkId = check === undefined ? '' : `${check}-0`;
+      const reply = await readCall(key(channel, 'meta'), key(channel, 'log'), newEpoch(), now(), historyTtl, start, checkId);
       return parseRead(channel, reply);
     });
 
@@ -189,6 +192,7 @@ export function redisBroker(options: RedisBrokerOptions): Broker {
     listen: (names) => run('subscribe', subscriber, 'subscriber', () => subscriber.subscribe(...names)),
     unlisten: (name) => run('unsubscribe', subscriber, 'subscriber', () => subscriber.unsubscribe(name)),
     read,
+    reset: (channel, epoch) => run('reset', commands, 'command', () => resetCall(key(channel, 'meta'), key(channel, 'log'), epoch)),
     liveName: (channel) => key(channel, 'live'),
   });
   subscriber.on('message', (name: string, payload: string) => fanout.onMessage(name, payload));
@@ -222,12 +226,16 @@ export function redisBroker(options: RedisBrokerOptions): Broker {
         const args = [
           newEpoch(), now(), historySize, historyTtl, dedupTtl, JSON.stringify(data) ?? 'null',
           key(channel, 'live'), Math.ceil(historyTtl + GC_SLACK_MS), Math.ceil(dedupTtl + GC_SLACK_MS),
+          randomBytes(6).toString('base64url'),
         ];
         const [epoch, seq, duplicate] = (await publishCall(keys.length, ...keys, ...args)) as [string, number, number];
         return { epoch, seq, duplicate: duplicate === 1 };
       }),
 
-    read: (channel, after) => read(channel, after),
+    async read(channel, after): Promise<ReadResult> {
+      const { epoch, head, first, messages } = await read(channel, after);
+      return { epoch, head, first, messages: messages.map(({ nonce: _nonce, ...message }) => message) };
+    },
 
     subscribe: (channel, listener) => fanout.subscribe(channel, listener),
 
