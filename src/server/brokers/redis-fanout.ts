@@ -72,10 +72,11 @@ export function createFanout(deps: FanoutDeps) {
       const message = feed.pending[0]!;
       const { last } = feed;
       // The same seq with another nonce: Redis rolled back and reused it.
-      const reused = message.epoch === last.epoch && message.seq === last.seq && last.nonce !== undefined && message.nonce !== last.nonce;
+      const sameEpoch = message.epoch === last.epoch;
+      const reused = sameEpoch && message.seq === last.seq && last.nonce !== undefined && message.nonce !== last.nonce;
       if (reused) void catchUp(feed);
-      else if (message.epoch === feed.last.epoch && message.seq <= feed.last.seq) feed.pending.shift();
-      else if (message.epoch === feed.last.epoch && message.seq === feed.last.seq + 1) deliver(feed, feed.pending.shift()!);
+      else if (sameEpoch && message.seq <= last.seq) feed.pending.shift();
+      else if (sameEpoch && message.seq === last.seq + 1) deliver(feed, feed.pending.shift()!);
       else void catchUp(feed);
     }
   };
