@@ -17,16 +17,18 @@ export const websocket: TransportFactory = Object.assign(
     const socket = new (ctx.WebSocket || WebSocket)(ctx.url.replace(/^http/, 'ws') + '/ws');
     // Swapping the handlers out is what guarantees no callback after close() or onClose.
     const close = () => {
-      socket.onopen = socket.onmessage = socket.onclose = ignore;
+      socket.onopen = socket.onmessage = socket.onclose = socket.onerror = ignore;
       socket.close();
     };
-    socket.onerror = ignore; // always followed by a close event, which carries the code
+    // Browsers follow an error with a 1006 close; Node 20's WebSocket fires only the error when
+    // the handshake fails, so the error ends the transport itself.
+    const end = ({ code = 1006, reason = 'WebSocket error' }: Partial<CloseEvent>) => {
+      close();
+      ctx.onClose({ code, reason });
+    };
     socket.onopen = () => socket.send(JSON.stringify([{ type: 'hello', v: PROTOCOL_VERSION, token: ctx.token } satisfies HelloFrame]));
     socket.onmessage = (event) => ctx.onMessage(event.data);
-    socket.onclose = (event) => {
-      close();
-      ctx.onClose({ code: event.code, reason: event.reason });
-    };
+    socket.onerror = socket.onclose = end;
     return {
       // The session sends only after the welcome; this guards a CONNECTING socket, which throws.
       send: (text) => socket.readyState === 1 && socket.send(text),

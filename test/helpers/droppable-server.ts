@@ -13,6 +13,8 @@ export interface DroppableServer {
   requests: string[];
   /** Destroys every open TCP connection without a goodbye; returns how many there were. */
   drop(): number;
+  /** While on, WebSocket upgrades are cut at once, as by a proxy that does not pass them. */
+  refuseWebSockets(on: boolean): void;
   /** Closes the Lifeline server, then the http server. */
   close(): Promise<void>;
 }
@@ -28,6 +30,14 @@ export async function startDroppableServer(options: ServerOptions = {}): Promise
   });
   const server = createServer(options);
   server.attach(http);
+  // The server's upgrade listeners run only while WebSockets are let through.
+  let refusing = false;
+  const upgradeListeners = http.listeners('upgrade') as ((...args: unknown[]) => void)[];
+  http.removeAllListeners('upgrade');
+  http.on('upgrade', (req, socket: Socket, head) => {
+    if (refusing) socket.destroy();
+    else for (const listener of upgradeListeners) listener.call(http, req, socket, head);
+  });
   // After attach: it takes over the request listeners that exist when it mounts.
   http.on('request', (req) => requests.push(req.url ?? ''));
   http.on('upgrade', (req) => requests.push(req.url ?? ''));
@@ -41,6 +51,9 @@ export async function startDroppableServer(options: ServerOptions = {}): Promise
       const count = sockets.size;
       for (const socket of sockets) socket.destroy();
       return count;
+    },
+    refuseWebSockets(on) {
+      refusing = on;
     },
     async close() {
       await server.close();

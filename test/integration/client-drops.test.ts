@@ -112,3 +112,31 @@ describe.each(transports)('client over %s when the server side drops', (transpor
     expect(log.seq).toBe(4);
   });
 });
+
+describe('a transport change under a live session', () => {
+  it('moves from WebSocket to SSE when upgrades stop passing, with nothing lost, repeated or published twice', async () => {
+    const t = await start();
+    const client = createClient(t.url, { rememberTransport: false, reconnect: { initialDelay: 20, maxDelay: 100 } });
+    cleanup.push(() => client.close());
+    const received: unknown[] = [];
+    const sub = client.subscribe('ticker');
+    sub.on('message', (data) => received.push(data));
+    await waitFor(() => expect(sub.cursor).toBeDefined());
+    expect(client.transport).toBe('websocket');
+
+    for (let i = 0; i < 100; i++) await t.server.publish('ticker', i);
+    t.refuseWebSockets(true);
+    expect(t.drop()).toBeGreaterThan(0);
+    // Sent while the session is between transports: it waits in the outbox and goes once.
+    const ack = client.publish('ticker', 'from the client');
+    for (let i = 100; i < 200; i++) await t.server.publish('ticker', i);
+    await waitFor(() => expect(client.transport).toBe('sse'));
+    const { seq } = await ack;
+
+    await waitFor(() => expect(received).toHaveLength(201));
+    const expected: unknown[] = Array.from({ length: 200 }, (_, i) => i);
+    expected.splice(seq - 1, 0, 'from the client');
+    expect(received).toEqual(expected);
+  });
+});
+

@@ -1,5 +1,6 @@
 // The WebSocket transport with the `ws` package's WebSocket injected, as Node users do.
 // No msw here: it would intercept the upgrade request.
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Socket } from 'node:net';
 import { describe, expect, it, vi } from 'vitest';
 import { WebSocket as NodeWebSocket } from 'ws';
@@ -30,6 +31,25 @@ describe('websocket transport with the ws package', () => {
       expect(closes).toEqual([]);
     } finally {
       await new Promise((resolve) => blackhole.close(resolve));
+    }
+  });
+
+  it.each([
+    ['the global WebSocket (Node 20 reports only an error here)', undefined],
+    ['the ws package', NodeWebSocket as unknown as typeof globalThis.WebSocket],
+  ])('reports a refused upgrade at once with %s', async (_, WebSocket) => {
+    const http = createHttpServer();
+    http.on('upgrade', (_request, socket: Socket) => socket.destroy());
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    const { port } = http.address() as { port: number };
+    try {
+      const { ctx, closes } = recordingContext(`http://127.0.0.1:${port}/rt`, { WebSocket });
+      websocket(ctx);
+      await vi.waitFor(() => expect(closes).toEqual([{ code: 1006, reason: expect.any(String) }]));
+      await settle();
+      expect(closes).toHaveLength(1);
+    } finally {
+      await new Promise((resolve) => http.close(resolve));
     }
   });
 });
