@@ -82,7 +82,7 @@ for (const [button, name] of [['SSE', 'sse'], ['Long polling', 'longpoll'], ['We
   });
 }
 
-test('an outage replays what was missed, drops duplicates and shows none to the app', async ({ page }) => {
+test('an outage replays what was missed and no duplicate reaches the app', async ({ page }) => {
   await openDemo(page);
   await tickerMoves(page);
   const tickBefore = Number(await page.getByTestId('ticker-n').textContent());
