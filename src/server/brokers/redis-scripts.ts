@@ -1,7 +1,7 @@
 import type { ReadResult, StoredMessage } from './broker.js';
 
 /**
- * Lua shared by both scripts. Keys per channel (all with the channel in a `{hash tag}`):
+ * Lua shared by the publish and read scripts. Keys per channel (all with the channel in a `{hash tag}`):
  * a hash `meta` holding `epoch` and `seq`, and a stream whose entry ids are `<seq>-0`, so
  * "everything after seq N" is one XRANGE from `N+1-0`. Each entry holds `t` (publish time,
  * ms, from the broker's clock), `d` (the JSON data) and `n` (a random nonce naming this one
