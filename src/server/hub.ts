@@ -12,6 +12,8 @@ export class Subscription {
   /** The last position sent to the client. */
   epoch = '';
   seq = 0;
+  /** Set while a failed subscribe waits to be tried again. */
+  retry: ReturnType<typeof setTimeout> | undefined;
 
   constructor(readonly connection: Connection, readonly channel: string) {}
 
@@ -49,6 +51,9 @@ export interface ResumePlan {
 }
 
 const HEAD = Number.MAX_SAFE_INTEGER;
+/** Backoff (ms) of a subscribe the broker failed: first retry, and the cap. */
+const RETRY_FIRST = 250;
+const RETRY_MAX = 5_000;
 
 /**
  * Decides how to answer `sub` with `since` (PROTOCOL.md `sub` and `gap`). `read` is the broker's
@@ -90,7 +95,7 @@ export class Hub {
    * Subscribes `connection` to `channel` (replacing an existing subscription) and sends the
    * `subscribed`/`gap` frame, the replay, then live messages.
    */
-  async subscribe(connection: Connection, channel: string, since: Cursor | undefined): Promise<void> {
+  async subscribe(connection: Connection, channel: string, since: Cursor | undefined, attempt = 0): Promise<void> {
     const previous = connection.subscriptions.get(channel);
     if (previous) this.remove(previous);
     const subscription = new Subscription(connection, channel);
@@ -113,7 +118,26 @@ export class Hub {
       if (!subscription.active) return;
       this.remove(subscription);
       connection.send({ type: 'error', code: ErrorCode.BROKER_UNAVAILABLE, message: `Subscribe to "${channel}" failed: ${errorMessage(error)}`, channel });
+      this.retryLater(connection, channel, since, attempt);
     }
+  }
+
+  /**
+   * A broker outage is usually short (a Redis restart): the server keeps trying with capped,
+   * jittered backoff, so the subscription completes by itself — `subscribed` or `gap` then
+   * follows the error — without the client having to reconnect. An unsub or a new sub for the
+   * channel, or the connection closing, stops the retries.
+   */
+  private retryLater(connection: Connection, channel: string, since: Cursor | undefined, attempt: number): void {
+    const waiting = new Subscription(connection, channel);
+    waiting.active = false;
+    connection.subscriptions.set(channel, waiting);
+    const delay = Math.min(RETRY_MAX, RETRY_FIRST * 2 ** attempt) * (0.5 + Math.random() / 2);
+    waiting.retry = setTimeout(() => {
+      if (connection.subscriptions.get(channel) !== waiting || connection.closed) return;
+      connection.subscriptions.delete(channel);
+      void this.subscribe(connection, channel, since, attempt + 1);
+    }, delay);
   }
 
   /** Ends `connection`'s subscription to `channel`, if any. */
@@ -138,6 +162,7 @@ export class Hub {
 
   private remove(subscription: Subscription): void {
     subscription.active = false;
+    clearTimeout(subscription.retry);
     const { connection, channel } = subscription;
     if (connection.subscriptions.get(channel) === subscription) connection.subscriptions.delete(channel);
     const feed = this.feeds.get(channel);

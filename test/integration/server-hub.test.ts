@@ -142,4 +142,37 @@ describe('live feed repair and sharing', () => {
     expect(await c.frame('error')).toMatchObject({ code: 'BROKER_UNAVAILABLE', id: 'p' });
     await c.frame('pong');
   });
+
+  it('keeps retrying a subscribe the broker failed and completes it once the broker is back', async () => {
+    const inner = memoryBroker();
+    let down = true;
+    const broker: Broker = {
+      ...inner,
+      subscribe: (channel, listener) => (down ? Promise.reject(new Error('redis down')) : inner.subscribe(channel, listener)),
+    };
+    const { url, server } = await start({ broker });
+    const c = await connectRaw('websocket', url);
+    await c.send([{ type: 'sub', channel: 'x' }]);
+    expect(await c.frame('error')).toMatchObject({ code: 'BROKER_UNAVAILABLE', channel: 'x' });
+    down = false;
+    const subscribed = await c.frame('subscribed');
+    expect(subscribed).toMatchObject({ channel: 'x', seq: 0 });
+    await server.publish('x', 'back');
+    expect(await c.frame('msg')).toMatchObject({ channel: 'x', seq: 1, data: 'back' });
+  });
+
+  it('stops retrying a failed subscribe after unsub', async () => {
+    const inner = memoryBroker();
+    let calls = 0;
+    const broker: Broker = { ...inner, subscribe: () => (calls++, Promise.reject(new Error('redis down'))) };
+    const { url } = await start({ broker });
+    const c = await connectRaw('websocket', url);
+    await c.send([{ type: 'sub', channel: 'x' }]);
+    await c.frame('error');
+    await c.send([{ type: 'unsub', channel: 'x' }, { type: 'ping' }]);
+    await c.frame('pong');
+    const after = calls;
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    expect(calls).toBe(after);
+  });
 });
