@@ -15,12 +15,13 @@ export type HttpEnd = (code: number, reason: string) => void;
  * what matters after it reconnects. Throws when there is no fetch at all (the session counts
  * that as a failed transport).
  *
- * @param run starts the downstream half; returns what to tear down on close.
+ * @param run starts the downstream half, passing wire messages to `receive` (which drops them
+ *   once the transport is closed); returns what to tear down on close.
  */
 export const httpTransport = (
   ctx: TransportContext,
   transport: Exclude<TransportName, 'websocket'>,
-  run: (cid: string, request: HttpRequest, end: HttpEnd) => (() => void) | void,
+  run: (cid: string, request: HttpRequest, end: HttpEnd, receive: (text: string) => void) => (() => void) | void,
 ): Transport => {
   const abort = new AbortController();
   let live = true;
@@ -55,7 +56,7 @@ export const httpTransport = (
         if (typeof answer.cid !== 'string') throw 'no cid';
         cid = encodeURIComponent(answer.cid);
         // A missing or refusing EventSource throws here and ends the transport like a failed connect.
-        if (live) stop = run(cid, request, end);
+        if (live) stop = run(cid, request, end, (text) => live && ctx.onMessage(text));
       }
     })
     .catch(failed('connect'));

@@ -11,19 +11,22 @@ import type { TransportContext, TransportFactory } from './transport.js';
  */
 export const longpoll: TransportFactory = Object.assign(
   (ctx: TransportContext) =>
-    httpTransport(ctx, 'longpoll', (cid, request, end) => {
+    httpTransport(ctx, 'longpoll', (cid, request, end, receive) => {
       const poll = (ack: number): unknown =>
-        request(`poll?cid=${cid}&ack=${ack}`).then(async (res) => {
-          const text = await res.text();
-          let frames: unknown;
-          try {
-            frames = JSON.parse(text);
-          } catch {}
-          if (res.status !== 200 || !Array.isArray(frames)) return end(1006, `/poll: HTTP ${res.status} ${text.slice(0, 40)}`);
-          ctx.onMessage(text);
-          if (frames.some((frame) => frame?.type === 'bye')) end(1000, 'bye');
-          else poll(ack + frames.length);
-        }, (error) => end(1006, `/poll: ${error}`));
+        request(`poll?cid=${cid}&ack=${ack}`)
+          .then(async (res) => {
+            const text = await res.text();
+            let frames: unknown;
+            try {
+              frames = JSON.parse(text);
+            } catch {}
+            if (res.status !== 200 || !Array.isArray(frames)) return end(1006, `/poll: HTTP ${res.status} ${text.slice(0, 40)}`);
+            receive(text);
+            if (frames.some((frame) => frame?.type === 'bye')) end(1000, 'bye');
+            else poll(ack + frames.length);
+          })
+          // A failed request or body read (close() aborts both) ends the transport; after close() it is a no-op.
+          .catch((error) => end(1006, `/poll: ${error}`));
       poll(0);
     }),
   { transportName: 'longpoll' as const },

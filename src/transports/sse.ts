@@ -9,9 +9,9 @@ import type { TransportContext, TransportFactory } from './transport.js';
  */
 export const sse: TransportFactory = Object.assign(
   (ctx: TransportContext) =>
-    httpTransport(ctx, 'sse', (cid, _, end) => {
+    httpTransport(ctx, 'sse', (cid, _, end, receive) => {
       const source = new (ctx.EventSource || EventSource)(`${ctx.url}/sse?cid=${cid}`);
-      source.onmessage = (event) => ctx.onMessage(event.data);
+      source.onmessage = (event) => receive(event.data);
       source.onerror = () => end(1006, '/sse: stream failed');
       return () => {
         source.onmessage = source.onerror = null;

@@ -100,4 +100,26 @@ describe('longpoll transport', () => {
     expect(acks).toEqual(['0']);
     expect(context.closes).toEqual([]);
   });
+
+  it('ends, without an unhandled rejection, when an answer breaks off mid-body', async () => {
+    const { acks } = servePolls([
+      text('[{"type":"welcome"}]'),
+      () =>
+        new HttpResponse(
+          new ReadableStream({
+            start(controller) {
+              controller.enqueue(new TextEncoder().encode('[{"type":"msg"'));
+              controller.error(new Error('connection reset'));
+            },
+          }),
+          { headers: { 'Content-Type': 'application/json' } },
+        ),
+    ]);
+    const { ctx, messages, closes } = recordingContext(base);
+    longpoll(ctx);
+    await vi.waitFor(() => expect(closes).toEqual([{ code: 1006, reason: expect.stringMatching(/^\/poll: .*connection reset/) }]));
+    await settle();
+    expect(acks).toEqual(['0', '1']);
+    expect(messages).toEqual(['[{"type":"welcome"}]']);
+  });
 });
