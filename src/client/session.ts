@@ -81,7 +81,8 @@ export function createSession(url: string, options: ClientOptions | undefined, k
   /** Usable transports in preference order; demoted ones only when nothing else is left. */
   const candidates = () => {
     const usable = o.transports.filter((f) => !(demotedUntil[f.transportName]! > Date.now()));
-    return usable.length ? usable : o.transports;
+    // A copy: an attempt consumes its queue with shift(), which must never empty the options.
+    return usable.length ? usable : [...o.transports];
   };
   /** Transports preferred over the current one: what an upward probe tries. */
   const better = () => {
