@@ -130,7 +130,7 @@ if (process.argv.includes('--json')) {
 }
 
 const base = results[0];
-const ratio = (value, reference) => (reference ? `${(value / reference).toFixed(1)}×` : '');
+const ratio = (value, reference) => (reference ? `${(value / reference).toFixed(2)}×` : '');
 const lines = [
   '| package | version | min | gzip | brotli | min ÷ lifeline | brotli ÷ lifeline |',
   '|---|---|---:|---:|---:|---:|---:|',
