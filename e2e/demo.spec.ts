@@ -97,6 +97,23 @@ test('an outage replays what was missed and no duplicate reaches the app', async
   expect(await count(page, 'gaps')).toBe(0);
 });
 
+for (const [button, name] of [['WebSocket', 'websocket'], ['SSE', 'sse']] as const) {
+  test(`a message delivered twice over ${name} is dropped by the client and never shown twice`, async ({ page }) => {
+    await openDemo(page);
+    await page.getByRole('button', { name: button, exact: true }).click();
+    await expect(page.getByTestId('transport')).toHaveText(name, { timeout: 15_000 });
+    await chatRoundTrip(page, `only once over ${name}`);
+    await tickerMoves(page);
+    const duplicates = await count(page, 'duplicates');
+    await page.getByTestId('redeliver').click();
+    await expect(page.getByTestId('log')).toContainText('delivering the last server message again');
+    await expect.poll(() => count(page, 'duplicates')).toBeGreaterThan(duplicates);
+    // The page counts any message at or below what it already has as leaked: the client let none through.
+    expect(await count(page, 'leaked')).toBe(0);
+    await expect(page.getByTestId('chat-list').getByText(`only once over ${name}`)).toHaveCount(1);
+  });
+}
+
 test('a screenshot of the working demo is a real picture', async ({ page }, testInfo) => {
   await page.setViewportSize({ width: 1200, height: 800 });
   await openDemo(page);
@@ -104,6 +121,8 @@ test('a screenshot of the working demo is a real picture', async ({ page }, test
   await chatRoundTrip(page, 'screenshot time');
   // Let the chart gather a few points.
   await expect.poll(() => count(page, 'received'), { timeout: 10_000 }).toBeGreaterThan(12);
+  await page.getByTestId('redeliver').click();
+  await expect.poll(() => count(page, 'duplicates')).toBeGreaterThan(0);
   const png = await page.screenshot({ fullPage: true });
   writeFileSync(testInfo.outputPath('demo.png'), png);
   await testInfo.attach('demo', { body: png, contentType: 'image/png' });
