@@ -131,13 +131,14 @@ export default [
     output: chunkOutput('cjs', 'cjs'),
   },
   {
-    // Node entries: the server and the CLI (ESM), the server again as CJS.
+    // Node entries, ESM: the server and the CLI (bin/lifeline-server.js imports dist/cli.js).
     input: entriesOf(['server', 'cli']),
     external: (id) => id.startsWith('node:') || nodeBuiltins.has(id) || /^(ws|ioredis|nanoevents)(\/|$)/.test(id),
     plugins: [esbuild({ target: 'es2022' }), recordChunks()],
     output: chunkOutput('es', 'js'),
   },
   {
+    // The server as CJS for `require('lifeline/server')`; the CLI needs none.
     input: entriesOf(['server']),
     external: (id) => id.startsWith('node:') || nodeBuiltins.has(id) || /^(ws|ioredis)(\/|$)/.test(id),
     plugins: [inlinePackages(['nanoevents']), esbuild({ target: 'es2022' }), recordChunks()],
@@ -161,6 +162,7 @@ export default [
     output: { file: 'dist/lifeline.min.js', format: 'iife', name: 'Lifeline', plugins: [minify] },
   },
   {
+    // One bundled .d.ts per entry (shared types in dist/chunks); runs last, so it also prunes stale chunks.
     input: entriesOf([...browserEntries, 'server']),
     external: (id) => id.startsWith('node:') || nodeBuiltins.has(id) || /^(ws|ioredis|nanoevents)(\/|$)/.test(id),
     plugins: [dts(), recordChunks(), pruneStaleChunks()],
