@@ -1,5 +1,5 @@
 import { PROTOCOL_VERSION } from '../protocol/frames.js';
-import type { Transport, TransportContext, TransportName } from './transport.js';
+import type { Transport, TransportContext, TransportFactory, TransportName } from './transport.js';
 
 /** fetch on `{url}/{path}`, aborted when the transport ends. */
 export type HttpRequest = (path: string, init?: RequestInit) => Promise<Response>;
@@ -8,7 +8,7 @@ export type HttpRequest = (path: string, init?: RequestInit) => Promise<Response
 export type HttpEnd = (code: number, reason: string) => void;
 
 /**
- * What SSE and long polling share: `POST {url}/connect` (the token in the `Authorization`
+ * Makes the factory of an HTTP-based transport. What SSE and long polling share: `POST {url}/connect` (the token in the `Authorization`
  * header, never in a URL), then `run` with the one-time cid, and client frames as
  * `POST {url}/send?cid=`, one at a time so the server sees them in order. Any failure ends the
  * transport with 1006 and a reason naming the request and what came back; the session resends
@@ -19,58 +19,61 @@ export type HttpEnd = (code: number, reason: string) => void;
  *   once the transport is closed); returns what to tear down on close.
  */
 export const httpTransport = (
-  ctx: TransportContext,
   transport: Exclude<TransportName, 'websocket'>,
-  run: (cid: string, request: HttpRequest, end: HttpEnd, receive: (text: string) => void) => (() => void) | void,
-): Transport => {
-  const abort = new AbortController();
-  let live = true;
-  let cid: string;
-  let stop: (() => void) | void;
-  const close = () => {
-    live = false;
-    abort.abort();
-    stop?.();
-  };
-  const end: HttpEnd = (code, reason) => {
-    if (live) {
-      close();
-      ctx.onClose({ code, reason });
-    }
-  };
-  // Called unbound: a browser's fetch throws "Illegal invocation" when called as ctx.fetch().
-  const request: HttpRequest = (path, init) => (ctx.fetch || fetch)(`${ctx.url}/${path}`, { ...init, signal: abort.signal });
-  /** Passes a 2xx answer on; anything else ends the transport. */
-  const checked = (path: string) => (res: Response) => res.ok ? res : end(1006, `/${path}: HTTP ${res.status}`);
-  const failed = (path: string) => (error: unknown) => end(1006, `/${path}: ${error}`);
-  // Sends queue behind the connect, and then behind each other.
-  let sent: Promise<unknown> = request('connect', {
-    method: 'POST',
-    headers: ctx.token ? { Authorization: `Bearer ${ctx.token}` } : {},
-    body: JSON.stringify({ v: PROTOCOL_VERSION, transport }),
-  })
-    .then(checked('connect'))
-    .then(async (res) => {
-      if (res) {
-        const answer = await res.json();
-        if (typeof answer.cid !== 'string') throw 'no cid';
-        cid = encodeURIComponent(answer.cid);
-        // A missing or refusing EventSource throws here and ends the transport like a failed connect.
-        if (live) stop = run(cid, request, end, (text) => live && ctx.onMessage(text));
-      }
-    })
-    .catch(failed('connect'));
-  return {
-    send(text) {
-      sent = sent.then<unknown>(
-        () =>
-          live &&
-          request(`send?cid=${cid}`, { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: text }).then(
-            checked('send'),
-            failed('send'),
-          ),
-      );
+  run: (ctx: TransportContext, cid: string, request: HttpRequest, end: HttpEnd, receive: (text: string) => void) => (() => void) | void,
+): TransportFactory =>
+  Object.assign(
+    (ctx: TransportContext): Transport => {
+      const abort = new AbortController();
+      let live = true;
+      let cid: string;
+      let stop: (() => void) | void;
+      const close = () => {
+        live = false;
+        abort.abort();
+        stop?.();
+      };
+      const end: HttpEnd = (code, reason) => {
+        if (live) {
+          close();
+          ctx.onClose({ code, reason });
+        }
+      };
+      // Called unbound: a browser's fetch throws "Illegal invocation" when called as ctx.fetch().
+      const request: HttpRequest = (path, init) => (ctx.fetch || fetch)(`${ctx.url}/${path}`, { ...init, signal: abort.signal });
+      /** Passes a 2xx answer on; anything else ends the transport. */
+      const checked = (path: string) => (res: Response) => res.ok ? res : end(1006, `/${path}: HTTP ${res.status}`);
+      const failed = (path: string) => (error: unknown) => end(1006, `/${path}: ${error}`);
+      // Sends queue behind the connect, and then behind each other.
+      let sent: Promise<unknown> = request('connect', {
+        method: 'POST',
+        headers: ctx.token ? { Authorization: `Bearer ${ctx.token}` } : {},
+        body: JSON.stringify({ v: PROTOCOL_VERSION, transport }),
+      })
+        .then(checked('connect'))
+        .then(async (res) => {
+          if (res) {
+            const answer = await res.json();
+            if (typeof answer.cid !== 'string') throw 'no cid';
+            cid = encodeURIComponent(answer.cid);
+            // A missing or refusing EventSource throws here and ends the transport like a failed connect.
+            if (live) stop = run(ctx, cid, request, end, (text) => live && ctx.onMessage(text));
+          }
+        })
+        .catch(failed('connect'));
+      return {
+        send(text) {
+          sent = sent.then<unknown>(
+            () =>
+              live &&
+              request(`send?cid=${cid}`, { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: text }).then(
+                checked('send'),
+                failed('send'),
+              ),
+          );
+        },
+        close,
+      };
     },
-    close,
-  };
-};
+    { transportName: transport },
+  );

@@ -1,5 +1,5 @@
 import { httpTransport } from './http.js';
-import type { TransportContext, TransportFactory } from './transport.js';
+import type { TransportFactory } from './transport.js';
 
 /**
  * The long-polling transport: `POST {url}/connect` for a cid, then `GET {url}/poll?cid=&ack=K`
@@ -9,25 +9,21 @@ import type { TransportContext, TransportFactory } from './transport.js';
  * a captive portal's HTML) ends the transport with 1006. A `bye` frame ends it with 1000 after
  * the session has read it. Client frames go by `POST {url}/send?cid=`.
  */
-export const longpoll: TransportFactory = Object.assign(
-  (ctx: TransportContext) =>
-    httpTransport(ctx, 'longpoll', (cid, request, end, receive) => {
-      const poll = (ack: number): unknown =>
-        request(`poll?cid=${cid}&ack=${ack}`)
-          .then(async (res) => {
-            const text = await res.text();
-            let frames: unknown;
-            try {
-              frames = JSON.parse(text);
-            } catch {}
-            if (res.status !== 200 || !Array.isArray(frames)) return end(1006, `/poll: HTTP ${res.status} ${text.slice(0, 40)}`);
-            receive(text);
-            if (frames.some((frame) => frame?.type === 'bye')) end(1000, 'bye');
-            else poll(ack + frames.length);
-          })
-          // A failed request or body read (close() aborts both) ends the transport; after close() it is a no-op.
-          .catch((error) => end(1006, `/poll: ${error}`));
-      poll(0);
-    }),
-  { transportName: 'longpoll' as const },
-);
+export const longpoll: TransportFactory = /* @__PURE__ */ httpTransport('longpoll', (_, cid, request, end, receive) => {
+  const poll = (ack: number): unknown =>
+    request(`poll?cid=${cid}&ack=${ack}`)
+      .then(async (res) => {
+        const text = await res.text();
+        let frames: unknown;
+        try {
+          frames = JSON.parse(text);
+        } catch {}
+        if (res.status !== 200 || !Array.isArray(frames)) return end(1006, `/poll: HTTP ${res.status} ${text.slice(0, 40)}`);
+        receive(text);
+        if (frames.some((frame) => frame?.type === 'bye')) end(1000, 'bye');
+        else poll(ack + frames.length);
+      })
+      // A failed request or body read (close() aborts both) ends the transport; after close() it is a no-op.
+      .catch((error) => end(1006, `/poll: ${error}`));
+  poll(0);
+});

@@ -1,5 +1,5 @@
 import { httpTransport } from './http.js';
-import type { TransportContext, TransportFactory } from './transport.js';
+import type { TransportFactory } from './transport.js';
 
 /**
  * The Server-Sent Events transport: `POST {url}/connect` for a one-time cid, then an
@@ -7,16 +7,12 @@ import type { TransportContext, TransportFactory } from './transport.js';
  * `POST {url}/send?cid=`. The stream is closed at its first error, because the browser's own
  * retry would reconnect without a resume cursor: the session reconnects instead.
  */
-export const sse: TransportFactory = Object.assign(
-  (ctx: TransportContext) =>
-    httpTransport(ctx, 'sse', (cid, _, end, receive) => {
-      const source = new (ctx.EventSource || EventSource)(`${ctx.url}/sse?cid=${cid}`);
-      source.onmessage = (event) => receive(event.data);
-      source.onerror = () => end(1006, '/sse: stream failed');
-      return () => {
-        source.onmessage = source.onerror = null;
-        source.close();
-      };
-    }),
-  { transportName: 'sse' as const },
-);
+export const sse: TransportFactory = /* @__PURE__ */ httpTransport('sse', (ctx, cid, _, end, receive) => {
+  const source = new (ctx.EventSource || EventSource)(`${ctx.url}/sse?cid=${cid}`);
+  source.onmessage = (event) => receive(event.data);
+  source.onerror = () => end(1006, '/sse: stream failed');
+  return () => {
+    source.onmessage = source.onerror = null;
+    source.close();
+  };
+});

@@ -12,7 +12,7 @@ const ignore = () => {};
  * without a close frame). Throws what the WebSocket constructor throws (no WebSocket here, a
  * URL it refuses); the session counts that as a failed transport.
  */
-export const websocket: TransportFactory = Object.assign(
+export const websocket: TransportFactory = /* @__PURE__ */ Object.assign(
   (ctx: TransportContext): Transport => {
     const socket = new (ctx.WebSocket || WebSocket)(ctx.url.replace(/^http/, 'ws') + '/ws');
     // Swapping the handlers out is what guarantees no callback after close() or onClose.

@@ -15,6 +15,8 @@ export interface DroppableServer {
   drop(): number;
   /** While on, WebSocket upgrades are cut at once, as by a proxy that does not pass them. */
   refuseWebSockets(on: boolean): void;
+  /** While on, every new TCP connection is cut at once: the network is down. */
+  offline(on: boolean): void;
   /** Closes the Lifeline server, then the http server. */
   close(): Promise<void>;
 }
@@ -24,7 +26,9 @@ export async function startDroppableServer(options: ServerOptions = {}): Promise
   const http = createHttpServer();
   const sockets = new Set<Socket>();
   const requests: string[] = [];
+  let down = false;
   http.on('connection', (socket) => {
+    if (down) return socket.destroy();
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
@@ -54,6 +58,9 @@ export async function startDroppableServer(options: ServerOptions = {}): Promise
     },
     refuseWebSockets(on) {
       refusing = on;
+    },
+    offline(on) {
+      down = on;
     },
     async close() {
       await server.close();
