@@ -56,12 +56,10 @@ export function createLink(factory: TransportFactory, maxMessageSize: number, ha
       }
       if (!link.welcome) {
         // Before its welcome a connection is unproven: anything else ends it.
-        const error = frame.type === 'error' ? new LifelineError(frame.code, frame.message)
-          : frame.type !== 'welcome' ? new LifelineError('BAD_FRAME', `Expected welcome, got ${frame.type}`)
-          : frame.v !== PROTOCOL_VERSION ? new LifelineError('UNSUPPORTED_VERSION', `Protocol ${frame.v} is not ${PROTOCOL_VERSION}`)
-          : undefined;
-        if (error) return end(error);
-        link.welcome = frame as WelcomeFrame;
+        if (frame.type === 'error') return end(new LifelineError(frame.code, frame.message));
+        if (frame.type !== 'welcome') return end(new LifelineError('BAD_FRAME', `${frame.type} before welcome`));
+        if (frame.v !== PROTOCOL_VERSION) return end(new LifelineError('UNSUPPORTED_VERSION', `v${frame.v}`));
+        link.welcome = frame;
         link.openedAt = Date.now();
       }
       handle(link, frame);

@@ -68,14 +68,14 @@ export const defaults = {
 export type ResolvedOptions = typeof defaults &
   Pick<ClientOptions, 'token' | 'WebSocket' | 'EventSource' | 'fetch'> & { url: string; transports: TransportFactory[]; random: () => number };
 
-/** Throws the TypeError that options and arguments that make no sense get. */
-export const fail = (what: string): never => {
-  throw new TypeError(`lifeline: ${what}`);
+/** Throws the TypeError that options and arguments that make no sense get, naming what and the value. */
+export const fail = (what: string, value?: unknown): never => {
+  throw new TypeError(`lifeline: bad ${what} ${String(value)}`);
 };
 
 /** Throws a TypeError unless `channel` is a valid channel name (1–256 characters). */
 export function checkChannel(channel: unknown): void {
-  if (typeof channel !== 'string' || !channel || channel.length > 256) fail(`bad channel ${String(channel)}`);
+  if (typeof channel !== 'string' || !channel || channel.length > 256) fail('channel', channel);
 }
 
 /**
@@ -88,13 +88,13 @@ export function resolveOptions(url: string, options: ClientOptions = {}, known: 
   for (const source of [options.reconnect, options] as Record<string, unknown>[]) {
     for (const key in source) if (source[key] !== undefined) o[key] = source[key];
   }
-  const bad = (key: string) => fail(`bad option ${key}: ${String(o[key])}`);
+  const bad = (key: string) => fail(key, o[key]);
   if (typeof url !== 'string' || !url) bad('url');
   // Numbers must be numbers ≥ 0 (NaN fails too), rememberTransport a boolean.
   for (const key in defaults) if (typeof o[key] !== typeof defaults[key as keyof typeof defaults] || !((o[key] as number) >= 0)) bad(key);
   // Injectables are functions when given; the token may also be a string.
   for (const key of ['token', 'random', 'WebSocket', 'EventSource', 'fetch']) if (!/^([fu]|stringtoken$)/.test(typeof o[key] + key)) bad(key);
-  o.transports = (options.transports ?? Object.values(known)).map((t) => (typeof t === 'function' ? t : known[t] ?? fail(`unknown transport ${t}`)));
+  o.transports = (options.transports ?? Object.values(known)).map((t) => (typeof t === 'function' ? t : known[t] ?? fail('transport', t)));
   if (!(o.transports as []).length) bad('transports');
   o.url = url.replace(/\/+$/, '');
   return o as ResolvedOptions;

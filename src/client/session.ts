@@ -2,7 +2,7 @@ import { createNanoEvents } from 'nanoevents';
 import { encodeWire, isCursor, type ClientFrame, type ServerFrame } from '../protocol/index.js';
 import type { TransportFactory, TransportName } from '../transports/transport.js';
 import { reconnectDelay } from './backoff.js';
-import { LifelineError } from './errors.js';
+import { LifelineError, type ClientErrorCode } from './errors.js';
 import { createLink, type Link, type LinkContext } from './link.js';
 import { checkChannel, fail, resolveOptions, type ClientOptions } from './options.js';
 import { createOutbox } from './outbox.js';
@@ -61,12 +61,14 @@ export function createSession(url: string, options: ClientOptions | undefined, k
     if (fn && state !== 'closed') timers[slot] = setTimeout(fn, ms);
   };
   const report = (error: LifelineError) => events.emit('error', error);
+  /** A client error; its message is the code and the server URL, plus `detail`. */
+  const problem = (code: ClientErrorCode, detail = '', cause?: unknown) => new LifelineError(code, `${code} ${o.url}${detail}`, cause);
   /** Guards an application listener: a throw becomes a `LISTENER_ERROR` (dropped for error listeners). */
   const wrap = (fn: (...args: unknown[]) => void, quiet?: boolean) => (...args: unknown[]) => {
     try {
       fn(...args);
     } catch (error) {
-      if (!quiet) report(new LifelineError('LISTENER_ERROR', 'Listener threw', error));
+      if (!quiet) report(problem('LISTENER_ERROR', '', error));
     }
   };
   /** The one place that changes state. */
@@ -101,7 +103,7 @@ export function createSession(url: string, options: ClientOptions | undefined, k
     try {
       token = typeof o.token === 'function' ? await o.token() : o.token;
     } catch (error) {
-      if (own === generation) attemptFailed(new LifelineError('TOKEN_FAILED', 'token() failed', error));
+      if (own === generation) attemptFailed(problem('TOKEN_FAILED', '', error));
       return;
     }
     if (own !== generation) return;
@@ -109,7 +111,7 @@ export function createSession(url: string, options: ClientOptions | undefined, k
     // The remembered transport goes first (a stable sort keeps the rest in order).
     queue = current ? better() : candidates().sort((a, b) => +(b.transportName === remembered) - +(a.transportName === remembered));
     context = { ...o, token } as LinkContext;
-    later(TIMEOUT, o.connectTimeout, () => attemptFailed(new LifelineError('CONNECT_TIMEOUT', `No welcome in ${o.connectTimeout} ms: ${o.url}`)));
+    later(TIMEOUT, o.connectTimeout, () => attemptFailed(problem('CONNECT_TIMEOUT')));
     startNext();
   }
 
@@ -122,7 +124,7 @@ export function createSession(url: string, options: ClientOptions | undefined, k
       racing.push(link);
       link.open(context);
     } else if (!racing.length) {
-      attemptFailed(new LifelineError('CONNECT_FAILED', `No transport reached ${o.url}`));
+      attemptFailed(problem('CONNECT_FAILED'));
     }
   }
 
@@ -208,7 +210,7 @@ export function createSession(url: string, options: ClientOptions | undefined, k
     const now = Date.now();
     // Dead only strictly after heartbeat + grace: the timer aims one ms past it.
     const deadline = link.receivedAt + interval + Math.max(2000, interval / 2) + 1;
-    if (now >= deadline) return drop('HEARTBEAT_TIMEOUT', new LifelineError('HEARTBEAT_TIMEOUT', `Silent for ${now - link.receivedAt} ms: ${o.url}`));
+    if (now >= deadline) return drop('HEARTBEAT_TIMEOUT', problem('HEARTBEAT_TIMEOUT'));
     const ws = link.name === 'websocket';
     if (ws && now >= link.sentAt + interval) send({ type: 'ping' });
     later(BEAT, Math.min(deadline, ws ? link.sentAt + interval : deadline) - now, beat);
@@ -231,11 +233,11 @@ export function createSession(url: string, options: ClientOptions | undefined, k
         if (link.name === 'websocket') send({ type: 'pong' });
         return;
       case 'bye':
-        return drop('SERVER_CLOSED', new LifelineError('SERVER_CLOSED', `Server closed: ${frame.code} ${frame.reason}`));
+        return drop('SERVER_CLOSED', problem('SERVER_CLOSED', ` ${frame.code} ${frame.reason}`));
       case 'ack':
         return outbox.settle(frame.id, { epoch: frame.epoch, seq: frame.seq });
       case 'error': {
-        const error = new LifelineError(frame.code, frame.channel ? `${frame.message} (channel ${frame.channel})` : frame.message);
+        const error = new LifelineError(frame.code, frame.channel ? `${frame.message}: ${frame.channel}` : frame.message);
         if (frame.id) return outbox.settle(frame.id, error);
         if (sub) sub.pending = false;
         return report(error);
@@ -281,7 +283,7 @@ export function createSession(url: string, options: ClientOptions | undefined, k
     on: (event, listener) => events.on(event, wrap(listener as (...args: unknown[]) => void, event === 'error')),
     subscribe(channel, { since } = {}) {
       checkChannel(channel);
-      if (since && !isCursor(since)) fail('bad since');
+      if (since && !isCursor(since)) fail('since', since);
       let sub = subs.get(channel);
       if (!sub) {
         subs.set(channel, (sub = createSub(channel, since, wrap, (ended) => subs.get(channel) === ended && subs.delete(channel) && send({ type: 'unsub', channel }))));
@@ -293,12 +295,12 @@ export function createSession(url: string, options: ClientOptions | undefined, k
       return sub;
     },
     publish: (channel, data) =>
-      state === 'closed' ? Promise.reject(new LifelineError('CLOSED', 'Client closed')) : outbox.add(channel, data, (text) => current?.send(`[${text}]`)),
+      state === 'closed' ? Promise.reject(problem('CLOSED')) : outbox.add(channel, data, (text) => current?.send(`[${text}]`)),
     close() {
       if (state === 'closed') return;
       pause('closed', 'close');
       unwatch();
-      outbox.clear(new LifelineError('CLOSED', 'Client closed'));
+      outbox.clear(problem('CLOSED'));
     },
   };
 }

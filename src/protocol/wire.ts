@@ -1,5 +1,6 @@
 // Codes are written as literals (checked against the ErrorCode type) so that a client bundle
-// does not carry the whole ErrorCode table.
+// does not carry the whole ErrorCode table. Messages are terse on purpose: every distinct
+// string is bytes in the browser bundle, and the code already says what kind of failure it is.
 import type { ErrorCode } from './codes.js';
 import { isCursor, isSeq } from './cursor.js';
 import type { ClientFrame, Frame, ServerFrame } from './frames.js';
@@ -15,39 +16,36 @@ export interface WireProblem {
 }
 
 /** True when `value` is a {@link WireProblem} rather than a frame. */
-export const isProblem = (value: unknown): value is WireProblem =>
-  typeof value === 'object' && value !== null && 'problem' in value;
+export const isProblem = (value: unknown): value is WireProblem => !!(value as WireProblem | null)?.problem;
 
-const problem = (code: ErrorCode, message: string, type?: string): WireProblem =>
-  type === undefined ? { problem: code, message } : { problem: code, message, type };
+const problem = (code: ErrorCode, message: string, type?: string): WireProblem => ({ problem: code, message, type });
 
-const textOk = (v: unknown, max: number, min = 1) =>
-  typeof v === 'string' && v.length >= min && v.length <= max;
+/** Longest text per string kind (see schema.ts); the empty string is allowed for `t` and `x` only. */
+const maxLength: Record<string, number> = { s: 256, t: 4096, x: 4096, i: 64 };
 
-const kindOk: Record<string, (v: unknown) => boolean> = {
-  s: (v) => textOk(v, 256),
-  t: (v) => textOk(v, 4096, 0),
-  x: (v) => textOk(v, 4096, 0),
-  i: (v) => textOk(v, 64),
-  n: isSeq,
-  c: isCursor,
-  d: (v) => v !== undefined,
-  r: (v) => v === 'epoch' || v === 'window',
-};
+/** True when `value` is of the schema kind `kind`. */
+function kindOk(kind: string, value: unknown): boolean {
+  const max = maxLength[kind];
+  if (max) return typeof value === 'string' && value.length <= max && (value !== '' || kind === 't' || kind === 'x');
+  return kind === 'n' ? isSeq(value)
+    : kind === 'c' ? isCursor(value)
+    : kind === 'r' ? value === 'epoch' || value === 'window'
+    : value !== undefined;
+}
 
 /**
  * Splits a wire message (a JSON array of frames) into its raw frames.
  * @param maxLength refuse messages longer than this many UTF-16 units (Infinity: no limit)
  */
 export function decodeWire(text: string, maxLength = Infinity): unknown[] | WireProblem {
-  if (text.length > maxLength) return problem('FRAME_TOO_LARGE', `Message of ${text.length} chars exceeds ${maxLength}`);
+  if (text.length > maxLength) return problem('FRAME_TOO_LARGE', `${text.length} > ${maxLength} chars`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
-    return problem('BAD_JSON', 'Message is not valid JSON');
+    return problem('BAD_JSON', 'not JSON');
   }
-  return Array.isArray(parsed) ? parsed : problem('BAD_FRAME', 'Message must be a JSON array of frames');
+  return Array.isArray(parsed) ? parsed : problem('BAD_FRAME', 'not an array of frames');
 }
 
 /**
@@ -55,17 +53,17 @@ export function decodeWire(text: string, maxLength = Infinity): unknown[] | Wire
  * known fields, so nothing else the peer sent (such as a `__proto__` key) travels further.
  */
 export function validateFrame(raw: unknown, table: FrameTable): Frame | WireProblem {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return problem('BAD_FRAME', 'Frame must be a JSON object');
-  const { type } = raw as { type?: unknown };
-  if (typeof type !== 'string') return problem('BAD_FRAME', 'Frame has no string "type"');
-  if (!Object.prototype.hasOwnProperty.call(table, type)) return problem('UNKNOWN_TYPE', `Unknown frame type "${type.slice(0, 32)}"`, type);
+  // Only objects have a `type` property: a number, string, array or null fails here too.
+  const type = (raw as { type?: unknown } | null)?.type;
+  if (typeof type !== 'string') return problem('BAD_FRAME', 'frame without a type');
+  if (!table.hasOwnProperty(type)) return problem('UNKNOWN_TYPE', `unknown frame ${type.slice(0, 32)}`, type);
   const fields = table[type]!;
   const frame: Record<string, unknown> = { type };
-  for (const name of Object.keys(fields)) {
+  for (const name in fields) {
     const kind = fields[name]!;
-    const value = Object.prototype.hasOwnProperty.call(raw, name) ? (raw as Record<string, unknown>)[name] : undefined;
-    if (value === undefined && kind.endsWith('?')) continue;
-    if (!kindOk[kind[0]!]!(value)) return problem('BAD_FRAME', `Frame "${type}" has an invalid "${name}"`, type);
+    const value = {}.hasOwnProperty.call(raw, name) ? (raw as Record<string, unknown>)[name] : undefined;
+    if (value === undefined && kind[1]) continue;
+    if (!kindOk(kind[0]!, value)) return problem('BAD_FRAME', `bad ${type}.${name}`, type);
     frame[name] = kind[0] === 'c' ? { epoch: (value as { epoch: string }).epoch, seq: (value as { seq: number }).seq } : value;
   }
   return frame as unknown as Frame;
