@@ -1,6 +1,7 @@
 // The real client against the real reference server in Node, once per transport:
 // subscribe, receive, publish, and the token kept out of every URL.
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { WebSocket as NodeWebSocket } from 'ws';
 import { createClient, type Client, type ClientOptions, type MessageMeta } from '../../src/index.js';
 import type { TransportName } from '../../src/transports/transport.js';
 import { startDroppableServer, type DroppableServer } from '../helpers/droppable-server.js';
@@ -96,6 +97,27 @@ describe('all transports at once', () => {
     await waitFor(() => expect(subs.every((sub) => sub.cursor)).toBe(true));
     await t.server.publish('after', 'still here');
     await waitFor(() => expect(received).toEqual([['still here'], ['still here'], ['still here']]));
+  });
+});
+
+describe('Node without a global WebSocket', () => {
+  it('runs on the ws package injected as WebSocket, across a drop', async () => {
+    const t = await start();
+    const client = connect(t.url, 'websocket', {
+      WebSocket: NodeWebSocket as unknown as typeof globalThis.WebSocket,
+      reconnect: { initialDelay: 20, maxDelay: 100 },
+    });
+    const received: unknown[] = [];
+    const sub = client.subscribe('node');
+    sub.on('message', (data) => received.push(data));
+    await waitFor(() => expect(sub.cursor).toBeDefined());
+    await t.server.publish('node', 1);
+    await waitFor(() => expect(received).toEqual([1]));
+    expect(t.drop()).toBeGreaterThan(0);
+    await t.server.publish('node', 2);
+    await expect(client.publish('node', 3)).resolves.toMatchObject({ seq: 3 });
+    await waitFor(() => expect(received).toEqual([1, 2, 3]));
+    expect(client.transport).toBe('websocket');
   });
 });
 
