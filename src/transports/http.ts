@@ -53,9 +53,8 @@ export const httpTransport = (
         .then(checked('connect'))
         .then(async (res) => {
           if (res) {
-            const answer = await res.json();
-            if (typeof answer.cid !== 'string') throw 'no cid';
-            cid = encodeURIComponent(answer.cid);
+            // An answer without a cid fails one request later: the server refuses cid=undefined.
+            cid = encodeURIComponent((await res.json()).cid);
             // A missing or refusing EventSource throws here and ends the transport like a failed connect.
             if (live) stop = run(ctx, cid, request, end, (text) => live && ctx.onMessage(text));
           }

@@ -18,7 +18,7 @@ export const longpoll: TransportFactory = /* @__PURE__ */ httpTransport('longpol
         try {
           frames = JSON.parse(text);
         } catch {}
-        if (res.status !== 200 || !Array.isArray(frames)) return end(1006, `/poll: HTTP ${res.status} ${text.slice(0, 40)}`);
+        if (res.status !== 200 || !Array.isArray(frames)) return end(1006, `/poll: HTTP ${res.status}`);
         receive(text);
         if (frames.some((frame) => frame?.type === 'bye')) end(1000, 'bye');
         else poll(ack + frames.length);

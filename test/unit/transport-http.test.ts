@@ -91,13 +91,23 @@ describe.each([
 
   it.each([
     ['a network error', () => HttpResponse.error()],
-    ['an answer without a cid', () => HttpResponse.json({ id: 1 })],
     ['an HTML page', () => HttpResponse.html('<html>portal</html>')],
   ])('ends with 1006 on %s from /connect', async (_, answer) => {
     server.use(http.post(`${base}/connect`, answer));
     const { ctx, closes, messages } = recordingContext(base);
     factory(ctx);
     await vi.waitFor(() => expect(closes).toEqual([{ code: 1006, reason: expect.stringMatching(/^\/connect: /) }]));
+    expect(messages).toEqual([]);
+  });
+
+  it('ends with 1006 when /connect answers without a cid, once the server refuses it', async () => {
+    server.use(
+      http.post(`${base}/connect`, () => HttpResponse.json({ id: 1 })),
+      http.get(`${base}/${name === 'sse' ? 'sse' : 'poll'}`, () => HttpResponse.json({ error: {} }, { status: 404 })),
+    );
+    const { ctx, closes, messages } = recordingContext(base);
+    factory(ctx);
+    await vi.waitFor(() => expect(closes).toEqual([{ code: 1006, reason: expect.stringMatching(/^\/(sse|poll)/) }]));
     expect(messages).toEqual([]);
   });
 

@@ -49,11 +49,11 @@ describe('longpoll transport', () => {
   });
 
   it.each([
-    ['a 204', () => new HttpResponse(null, { status: 204 }), '/poll: HTTP 204 '],
-    ['a 500', () => HttpResponse.json({ error: { code: 'INTERNAL' } }, { status: 500 }), '/poll: HTTP 500 {"error":{"code":"INTERNAL"}}'],
-    ['a 202 with a JSON array', () => HttpResponse.json([], { status: 202 }), '/poll: HTTP 202 []'],
-    ['a captive portal page', () => HttpResponse.html('<html>sign in</html>'), '/poll: HTTP 200 <html>sign in</html>'],
-    ['a JSON object', () => HttpResponse.json({ frames: [] }), '/poll: HTTP 200 {"frames":[]}'],
+    ['a 204', () => new HttpResponse(null, { status: 204 }), '/poll: HTTP 204'],
+    ['a 500', () => HttpResponse.json({ error: { code: 'INTERNAL' } }, { status: 500 }), '/poll: HTTP 500'],
+    ['a 202 with a JSON array', () => HttpResponse.json([], { status: 202 }), '/poll: HTTP 202'],
+    ['a captive portal page', () => HttpResponse.html('<html>sign in</html>'), '/poll: HTTP 200'],
+    ['a JSON object', () => HttpResponse.json({ frames: [] }), '/poll: HTTP 200'],
     ['a network error', () => HttpResponse.error(), expect.stringMatching(/^\/poll: TypeError/)],
   ])('ends on %s and polls no more', async (_, answer, reason) => {
     const code = 1006;
