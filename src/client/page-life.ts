@@ -18,11 +18,11 @@ type Target = Partial<Pick<EventTarget, 'addEventListener' | 'removeEventListene
  */
 export function watchPage(handlers: PageHandlers): () => void {
   const global = globalThis as Target & { document?: Target };
-  const bindings = Object.entries(handlers).map(([type, fn]) => [type === 'visibilitychange' ? global.document : global, type, fn] as const);
-  for (const [target, type, fn] of bindings) target?.addEventListener?.(type, fn);
-  return () => {
-    for (const [target, type, fn] of bindings) target?.removeEventListener?.(type, fn);
+  const each = (method: keyof NonNullable<Target>) => {
+    for (const type in handlers) (type === 'visibilitychange' ? global.document : global)?.[method]?.(type, handlers[type as keyof PageHandlers]);
   };
+  each('addEventListener');
+  return () => each('removeEventListener');
 }
 
 /** False only when the platform says it is offline; unknown counts as online. */

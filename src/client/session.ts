@@ -8,7 +8,7 @@ import { checkChannel, fail, resolveOptions, type ClientOptions } from './option
 import { createOutbox } from './outbox.js';
 import { isOnline, isVisible, watchPage } from './page-life.js';
 import { applyChannelFrame, createSub, type SubRecord } from './resume.js';
-import { recallTransport, rememberTransport } from './transport-memory.js';
+import { transportMemory } from './transport-memory.js';
 import type { Client, ClientEvents, ClientState } from './types.js';
 
 // A transport whose connections die within `stableAfter` of their welcome FLAP_COUNT times in
@@ -107,7 +107,7 @@ export function createSession(url: string, options: ClientOptions | undefined, k
       return;
     }
     if (own !== generation) return;
-    const remembered = o.rememberTransport && recallTransport(o.url);
+    const remembered = transportMemory(o);
     // The remembered transport goes first (a stable sort keeps the rest in order).
     queue = current ? better() : candidates().sort((a, b) => +(b.transportName === remembered) - +(a.transportName === remembered));
     context = { ...o, token } as LinkContext;
@@ -187,7 +187,7 @@ export function createSession(url: string, options: ClientOptions | undefined, k
     old?.close();
     current = link;
     if (!old) probeDelay = PROBE_DELAY;
-    if (o.rememberTransport) rememberTransport(o.url, link.name);
+    transportMemory(o, link.name);
     // Resume every subscription after its cursor and resend every unacknowledged publish: the
     // client drops repeated messages and the server repeated publish ids, so a reconnect or a
     // switch of transports neither loses nor doubles anything.

@@ -1,25 +1,24 @@
 // The transport that worked last is remembered per server URL for the tab's session (as
 // phoenix.js does), so a page behind a proxy that breaks WebSockets starts on its fallback.
 
-const key = (url: string) => `lifeline:${url}`;
 /** How long a remembered transport stays remembered. */
 const REMEMBER_MS = 30 * 60_000;
 
-/** The transport that last worked for `url` in this tab, if remembered and fresh. Storage may be missing or throw. */
-export function recallTransport(url: string): string | undefined {
+/**
+ * With `name`, remembers that transport as the one that worked for `url`; without, returns the
+ * one remembered for `url` if it is still fresh. Does nothing unless `rememberTransport` is on;
+ * storage may be missing or throw (Node, some workers, privacy modes): memory is optional.
+ */
+export function transportMemory({ url, rememberTransport }: { url: string; rememberTransport: boolean }, name?: string): string | undefined {
+  const key = `lifeline:${url}`;
   try {
-    const [name, until] = sessionStorage.getItem(key(url))!.split(' ');
-    return Number(until) > Date.now() ? name : undefined;
+    if (!rememberTransport) return;
+    if (name) sessionStorage.setItem(key, `${name} ${Date.now() + REMEMBER_MS}`);
+    else {
+      const [remembered, until] = sessionStorage.getItem(key)!.split(' ');
+      if (+until! > Date.now()) return remembered;
+    }
   } catch {
-    return undefined;
-  }
-}
-
-/** Remembers the transport that worked for `url` (quietly does nothing without storage). */
-export function rememberTransport(url: string, name: string): void {
-  try {
-    sessionStorage.setItem(key(url), `${name} ${Date.now() + REMEMBER_MS}`);
-  } catch {
-    // Storage disabled, full or absent (Node, some workers, privacy modes): memory is optional.
+    // No storage here: start with the preferred transport.
   }
 }

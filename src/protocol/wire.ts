@@ -20,18 +20,14 @@ export const isProblem = (value: unknown): value is WireProblem => !!(value as W
 
 const problem = (code: ErrorCode, message: string, type?: string): WireProblem => ({ problem: code, message, type });
 
-/** Longest text per string kind (see schema.ts); the empty string is allowed for `t` and `x` only. */
-const maxLength: Record<string, number> = { s: 256, t: 4096, x: 4096, i: 64 };
-
-/** True when `value` is of the schema kind `kind`. */
-function kindOk(kind: string, value: unknown): boolean {
-  const max = maxLength[kind];
-  if (max) return typeof value === 'string' && value.length <= max && (value !== '' || kind === 't' || kind === 'x');
-  return kind === 'n' ? isSeq(value)
-    : kind === 'c' ? isCursor(value)
-    : kind === 'r' ? value === 'epoch' || value === 'window'
-    : value !== undefined;
-}
+/** True when `value` is of the schema kind `kind` (see schema.ts). */
+const kindOk = (kind: string, value: unknown): boolean =>
+  kind === 'n' ? isSeq(value)
+  : kind === 'c' ? isCursor(value)
+  : kind === 'r' ? value === 'epoch' || value === 'window'
+  : kind === 'd' ? value !== undefined
+  // Text: `s` 1–256 chars, `i` 1–64, `t` and `x` 0–4096 (the kinds that sort after `s` may be empty).
+  : typeof value === 'string' && value.length <= (kind === 's' ? 256 : kind === 'i' ? 64 : 4096) && (value !== '' || kind > 's');
 
 /**
  * Splits a wire message (a JSON array of frames) into its raw frames.
