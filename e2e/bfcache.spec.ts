@@ -32,7 +32,8 @@ test('pagehide closes the connection, and the page restored from the bfcache res
   await server.publish('c', 'two');
   await server.publish('c', 'three');
 
-  await page.goBack();
+  // A page restored from the cache fires no load event: wait for the commit only.
+  await page.goBack({ waitUntil: 'commit' });
   await page.waitForFunction(() => typeof window.harness === 'object');
   // Restored from the cache (persisted), not loaded again: same page, same client.
   expect(await page.evaluate(() => window.pageshows)).toEqual([false, true]);

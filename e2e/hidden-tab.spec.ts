@@ -9,81 +9,12 @@
 import { launchOptions } from './browser.js';
 import { test, expect } from './fixtures.js';
 import { expectExactlyOnce, startClient, subscribe, waitForMessages, waitForOpen } from './helpers.js';
+import { installThrottling } from './page/throttle.js';
 
 test.use({
   launchOptions: launchOptions(['--disable-background-timer-throttling', '--disable-backgrounding-occluded-windows', '--disable-renderer-backgrounding']),
   serverOptions: { heartbeat: 1_000 },
 });
-
-declare global {
-  interface Window {
-    /** Hides the page with timers waking only every `alignMs` from now; `show()` undoes it. */
-    tab: { hide(alignMs: number): void; show(): void };
-  }
-}
-
-function installThrottling() {
-  const realSet = window.setTimeout.bind(window) as unknown as (callback: () => void, delay: number) => number;
-  const realClear = window.clearTimeout.bind(window) as unknown as (id: number | undefined) => void;
-  let align = 0;
-  let since = 0;
-  let hidden = false;
-  Object.defineProperty(Document.prototype, 'visibilityState', { configurable: true, get: () => (hidden ? 'hidden' : 'visible') });
-  Object.defineProperty(Document.prototype, 'hidden', { configurable: true, get: () => hidden });
-  const timers = new Map<number, number>();
-  let nextId = 1_000_000;
-  const schedule = (id: number, callback: () => void, delay: number) => {
-    const fire = () => {
-      if (!timers.has(id)) return;
-      // Hidden: run only on a wake-up boundary, as Chromium's throttling does.
-      const now = performance.now();
-      const wait = align > 0 ? since + Math.ceil((now - since) / align) * align - now : 0;
-      if (wait > 1) timers.set(id, realSet(fire, wait));
-      else callback();
-    };
-    timers.set(id, realSet(fire, delay));
-  };
-  type Handler = (...args: unknown[]) => void;
-  window.setTimeout = ((handler: Handler, delay = 0, ...args: unknown[]) => {
-    const id = nextId++;
-    schedule(id, () => {
-      timers.delete(id);
-      handler(...args);
-    }, delay);
-    return id;
-  }) as typeof window.setTimeout;
-  window.setInterval = ((handler: Handler, delay = 0, ...args: unknown[]) => {
-    const id = nextId++;
-    const tick = () => {
-      schedule(id, tick, Math.max(1, delay));
-      handler(...args);
-    };
-    schedule(id, tick, delay);
-    return id;
-  }) as typeof window.setInterval;
-  const clear = (id?: number) => {
-    const real = id === undefined ? undefined : timers.get(id);
-    if (real === undefined) return realClear(id);
-    timers.delete(id!);
-    realClear(real);
-  };
-  window.clearTimeout = window.clearInterval = clear as typeof window.clearTimeout;
-  const flip = (toHidden: boolean) => {
-    hidden = toHidden;
-    document.dispatchEvent(new Event('visibilitychange'));
-  };
-  window.tab = {
-    hide(alignMs) {
-      align = alignMs;
-      since = performance.now();
-      flip(true);
-    },
-    show() {
-      align = 0;
-      flip(false);
-    },
-  };
-}
 
 test('a hidden, throttled tab is not declared dead; a connection that died while hidden is found on wake', async ({ page, openPage, rtUrl, server, faultProxy }) => {
   test.setTimeout(60_000);
@@ -97,13 +28,13 @@ test('a hidden, throttled tab is not declared dead; a connection that died while
   const stateChanges = () => page.evaluate(() => window.harness.states.length);
   const changesBefore = await stateChanges();
 
-  // 1. Hidden for 10 s with wake-ups every 4 s: longer than heartbeat + grace (1 s + 2 s),
-  //    so every check runs late. Server pings keep arriving; nothing may be declared dead.
+  // 1. Hidden for 9 s with wake-ups every 4 s: longer than heartbeat + grace (1 s + 2 s), so
+  //    every heartbeat check runs late. The channel is quiet, so the server's pings (answered
+  //    at once, from the message event) are all that arrives; then a burst of messages.
   await page.evaluate(() => window.tab.hide(4_000));
-  for (let n = 2; n <= 6; n++) {
-    await new Promise((resolve) => setTimeout(resolve, 2_000));
-    await server.publish('c', n);
-  }
+  await new Promise((resolve) => setTimeout(resolve, 9_000));
+  for (let n = 2; n <= 6; n++) await server.publish('c', n);
+  await waitForMessages(page, 'c', 6);
   const hiddenOutcome = await page.evaluate(() => ({ state: window.harness.client!.state, errors: window.harness.errors.map((e) => e.code) }));
   expect(hiddenOutcome).toEqual({ state: 'open', errors: [] });
   expect(await stateChanges()).toBe(changesBefore);
@@ -117,9 +48,11 @@ test('a hidden, throttled tab is not declared dead; a connection that died while
   await server.publish('c', 7);
   await new Promise((resolve) => setTimeout(resolve, 4_000));
   expect(await page.evaluate(() => window.harness.client!.state)).toBe('open');
+  // The check runs inside show() itself, so the clock starts before it.
   const shownAt = await page.evaluate(() => {
+    const t0 = performance.now();
     window.tab.show();
-    return performance.now();
+    return t0;
   });
   await page.waitForFunction((t0) => window.harness.states.some((s) => s.t >= t0 && s.to !== 'open'), shownAt, { timeout: 5_000 });
   const noticed = await page.evaluate((t0) => window.harness.states.find((s) => s.t >= t0 && s.to !== 'open')!.t - t0, shownAt);

@@ -32,13 +32,14 @@ export function startServerProcess(options: { port?: number; args?: string[]; ti
       reject(new Error(`lifeline-server ${why}; output:\n${output}`));
     };
     const timer = setTimeout(() => fail(`printed no URL within ${options.timeoutMs ?? 10_000} ms`), options.timeoutMs ?? 10_000);
-    child.once('exit', (code, signal) => fail(`exited (${code ?? signal}) before listening`));
+    const early = (code: number | null, signal: NodeJS.Signals | null) => fail(`exited (${code ?? signal}) before listening`);
+    child.once('exit', early);
     const read = (chunk: Buffer) => {
       output += chunk;
       const found = /listening on (http:\/\/[^\s]+)/.exec(output);
       if (!found) return;
       clearTimeout(timer);
-      child.removeAllListeners('exit');
+      child.off('exit', early);
       child.stdout?.off('data', read);
       // Keep draining so a chatty server never blocks on a full pipe.
       child.stdout?.resume();

@@ -45,7 +45,7 @@ export interface Harness {
   build: string;
   /** performance.now() when `start` was called. */
   startedAt: number;
-  states: { from: string; to: string; t: number }[];
+  states: { from: string; to: string; reason: string; t: number }[];
   transports: { name: string | null; t: number }[];
   errors: { code: string; message: string; t: number }[];
   messages: Record<string, Received[]>;
@@ -91,7 +91,7 @@ export function installHarness(createClient: CreateClient, build: string): Harne
       harness.startedAt = now();
       const client = createClient(url, options);
       harness.client = client;
-      client.on('state', ({ from, to }) => harness.states.push({ from, to, t: now() }));
+      client.on('state', ({ from, to, reason }) => harness.states.push({ from, to, reason: String(reason), t: now() }));
       client.on('transport', (name) => harness.transports.push({ name, t: now() }));
       client.on('error', (error) => harness.errors.push({ code: String(error?.code), message: String(error?.message), t: now() }));
     },
