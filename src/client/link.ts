@@ -1,9 +1,7 @@
-import { decodeWire, isProblem, PROTOCOL_VERSION, validateServerFrame, type ServerFrame, type WelcomeFrame, type WireProblem } from '../protocol/index.js';
+import { decodeWire, isProblem, PROTOCOL_VERSION, validateServerFrame, type ServerFrame, type WireProblem } from '../protocol/index.js';
 import type { TransportContext, TransportFactory, TransportName } from '../transports/transport.js';
 import { LifelineError } from './errors.js';
-
-/** What a transport needs besides the callbacks, which the link supplies. */
-export type LinkContext = Omit<TransportContext, 'onMessage' | 'onClose'>;
+import type { ResolvedOptions } from './options.js';
 
 /**
  * Reports a link's valid frames, then its end (no frame; an error when bad input ended it).
@@ -14,14 +12,11 @@ export type LinkHandler = (link: Link, frame?: ServerFrame, error?: LifelineErro
 /** One transport connection, with the decoding and the timestamps the session needs. */
 export interface Link {
   readonly name: TransportName;
-  /** Set when the welcome arrived: the transport is proven to work. */
-  welcome?: WelcomeFrame;
-  /** When the last wire message arrived / was sent / the welcome came (ms timestamps). */
+  /** When the last wire message arrived / was sent (ms timestamps). */
   receivedAt: number;
   sentAt: number;
-  openedAt: number;
-  /** Starts the transport. */
-  open(context: LinkContext): void;
+  /** Starts the transport with this attempt's token. */
+  open(token: string | undefined): void;
   /** Sends one wire message. */
   send(text: string): void;
   /** Ends the link; no callback comes after it, even a late one from the transport. */
@@ -30,10 +25,15 @@ export interface Link {
 
 const problemError = (p: WireProblem) => new LifelineError(p.problem, p.message);
 
-/** Wraps a transport factory; `handle` hears about its frames and its end, and nothing once it is closed. */
-export function createLink(factory: TransportFactory, maxMessageSize: number, handle: LinkHandler): Link {
+/**
+ * Wraps a transport factory; `handle` hears about its frames and its end, and nothing once it is closed.
+ * @param options the client's options: the transport reads the URL and the injectables from them
+ */
+export function createLink(factory: TransportFactory, options: ResolvedOptions, handle: LinkHandler): Link {
   let transport: { send(text: string): void; close(): void } | undefined;
   let dead = false;
+  /** Set when the welcome arrived: the transport is proven to work. */
+  let welcomed = false;
   const end = (error?: LifelineError) => {
     if (!dead) {
       link.close();
@@ -43,7 +43,7 @@ export function createLink(factory: TransportFactory, maxMessageSize: number, ha
   const onMessage = (text: string) => {
     if (dead) return;
     link.receivedAt = Date.now();
-    const frames = decodeWire(text, maxMessageSize);
+    const frames = decodeWire(text, options.maxMessageSize);
     if (isProblem(frames)) return end(problemError(frames));
     for (const raw of frames) {
       // A handler may have closed this link (or switched links) while frames remain.
@@ -54,13 +54,12 @@ export function createLink(factory: TransportFactory, maxMessageSize: number, ha
         if (frame.problem !== 'UNKNOWN_TYPE') end(problemError(frame));
         continue;
       }
-      if (!link.welcome) {
+      if (!welcomed) {
         // Before its welcome a connection is unproven: anything else ends it.
         if (frame.type === 'error') return end(new LifelineError(frame.code, frame.message));
         if (frame.type !== 'welcome') return end(new LifelineError('BAD_FRAME', `${frame.type} before welcome`));
         if (frame.v !== PROTOCOL_VERSION) return end(new LifelineError('UNSUPPORTED_VERSION', `v${frame.v}`));
-        link.welcome = frame;
-        link.openedAt = Date.now();
+        welcomed = true;
       }
       handle(link, frame);
     }
@@ -69,10 +68,9 @@ export function createLink(factory: TransportFactory, maxMessageSize: number, ha
     name: factory.transportName,
     receivedAt: Date.now(),
     sentAt: Date.now(),
-    openedAt: 0,
-    open(context) {
+    open(token) {
       try {
-        transport = factory({ ...context, onMessage, onClose: () => end() });
+        transport = factory({ ...options, token, onMessage, onClose: () => end() } as TransportContext);
       } catch {
         // A transport should report failures through onClose; a throwing one is treated alike.
         end();

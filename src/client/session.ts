@@ -1,9 +1,9 @@
 import { createNanoEvents } from 'nanoevents';
-import { encodeWire, isCursor, type ClientFrame, type ServerFrame } from '../protocol/index.js';
+import { isCursor, type ClientFrame, type ServerFrame, type WelcomeFrame } from '../protocol/index.js';
 import type { TransportFactory, TransportName } from '../transports/transport.js';
 import { reconnectDelay } from './backoff.js';
 import { LifelineError, type ClientErrorCode } from './errors.js';
-import { createLink, type Link, type LinkContext } from './link.js';
+import { createLink, type Link } from './link.js';
 import { checkChannel, fail, resolveOptions, type ClientOptions } from './options.js';
 import { createOutbox } from './outbox.js';
 import { isOnline, isVisible, watchPage } from './page-life.js';
@@ -48,12 +48,16 @@ export function createSession(url: string, options: ClientOptions | undefined, k
   let racing: Link[] = [];
   /** Transports of the attempt in progress not started yet. */
   let queue: TransportFactory[] = [];
-  let context: LinkContext;
+  /** The token of the attempt in progress. */
+  let token: string | undefined;
   /** Bumped whenever an attempt is abandoned, so a token that resolves late starts nothing. */
   let generation = 0;
   let attempt = 0;
   let paused = false;
   let probeDelay = PROBE_DELAY;
+  /** When the current link was adopted, and its server's heartbeat interval (ms). */
+  let adoptedAt = 0;
+  let interval = 0;
 
   /** (Re)arms a timer, or only clears it when `fn` is missing. Once closed (perhaps by a listener mid-way), nothing is armed. */
   const later = (slot: number, ms = 0, fn?: () => void) => {
@@ -76,7 +80,7 @@ export function createSession(url: string, options: ClientOptions | undefined, k
     const from = state;
     if (from !== to && from !== 'closed') events.emit('state', { from, to: (state = to), reason });
   };
-  const send = (...frames: ClientFrame[]) => current?.send(encodeWire(frames));
+  const send = (...frames: ClientFrame[]) => current?.send(JSON.stringify(frames));
   const subFrame = ({ channel, cursor }: SubRecord): ClientFrame => ({ type: 'sub', channel, since: cursor });
   const resubscribe = (sub: SubRecord) => send(subFrame(sub));
 
@@ -99,18 +103,18 @@ export function createSession(url: string, options: ClientOptions | undefined, k
     // Offline, no attempt is spent: the `online` event starts the next one.
     if (paused || state === 'closed' || !isOnline()) return;
     const own = ++generation;
-    let token: string | undefined;
+    let fresh: string | undefined;
     try {
-      token = typeof o.token === 'function' ? await o.token() : o.token;
+      fresh = typeof o.token === 'function' ? await o.token() : o.token;
     } catch (error) {
       if (own === generation) attemptFailed(problem('TOKEN_FAILED', '', error));
       return;
     }
     if (own !== generation) return;
+    token = fresh;
     const remembered = transportMemory(o);
     // The remembered transport goes first (a stable sort keeps the rest in order).
     queue = current ? better() : candidates().sort((a, b) => +(b.transportName === remembered) - +(a.transportName === remembered));
-    context = { ...o, token } as LinkContext;
     later(TIMEOUT, o.connectTimeout, () => attemptFailed(problem('CONNECT_TIMEOUT')));
     startNext();
   }
@@ -120,9 +124,9 @@ export function createSession(url: string, options: ClientOptions | undefined, k
     const factory = queue.shift();
     if (factory) {
       later(STAGGER, o.stagger, startNext);
-      const link = createLink(factory, o.maxMessageSize, handle);
+      const link = createLink(factory, o, handle);
       racing.push(link);
-      link.open(context);
+      link.open(token);
     } else if (!racing.length) {
       attemptFailed(problem('CONNECT_FAILED'));
     }
@@ -168,9 +172,9 @@ export function createSession(url: string, options: ClientOptions | undefined, k
 
   /** The current link is gone: count a flap, schedule a reconnect. */
   function drop(reason: string, error?: LifelineError) {
-    const { name, openedAt } = current!;
+    const { name } = current!;
     const now = Date.now();
-    if (now - openedAt >= o.stableAfter) attempt = 0;
+    if (now - adoptedAt >= o.stableAfter) attempt = 0;
     else {
       const recent = (flaps[name] = (flaps[name] ?? []).filter((t) => now - t < FLAP_WINDOW));
       if (recent.push(now) >= FLAP_COUNT) demotedUntil[name] = now + DEMOTE_MS;
@@ -181,8 +185,10 @@ export function createSession(url: string, options: ClientOptions | undefined, k
   }
 
   /** The first welcome of an attempt wins: its link carries the session from now on. */
-  function adopt(link: Link) {
+  function adopt(link: Link, welcome: WelcomeFrame) {
     const old = current;
+    adoptedAt = Date.now();
+    interval = welcome.heartbeat;
     abandon(link);
     old?.close();
     current = link;
@@ -205,7 +211,6 @@ export function createSession(url: string, options: ClientOptions | undefined, k
    */
   function beat() {
     const link = current;
-    const interval = link?.welcome!.heartbeat;
     if (!link || !interval) return;
     const now = Date.now();
     // Dead only strictly after heartbeat + grace: the timer aims one ms past it.
@@ -220,7 +225,7 @@ export function createSession(url: string, options: ClientOptions | undefined, k
   function handle(link: Link, frame?: ServerFrame, error?: LifelineError) {
     if (link !== current) {
       // A racing link's first frame is always its welcome (see createLink): it won.
-      if (frame) return adopt(link);
+      if (frame) return adopt(link, frame as WelcomeFrame);
       // Failed before its welcome: the next transport starts at once.
       if (error && !current) report(error);
       racing = racing.filter((l) => l !== link);

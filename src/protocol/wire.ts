@@ -11,14 +11,12 @@ export interface WireProblem {
   /** Stable error code; the key's presence is what tells a problem from a frame. */
   problem: ErrorCode;
   message: string;
-  /** The frame type, when the problem is inside one frame. */
-  type?: string;
 }
 
 /** True when `value` is a {@link WireProblem} rather than a frame. */
 export const isProblem = (value: unknown): value is WireProblem => !!(value as WireProblem | null)?.problem;
 
-const problem = (code: ErrorCode, message: string, type?: string): WireProblem => ({ problem: code, message, type });
+const problem = (code: ErrorCode, message: string): WireProblem => ({ problem: code, message });
 
 /** True when `value` is of the schema kind `kind` (see schema.ts). */
 const kindOk = (kind: string, value: unknown): boolean =>
@@ -52,14 +50,14 @@ export function validateFrame(raw: unknown, table: FrameTable): Frame | WireProb
   // Only objects have a `type` property: a number, string, array or null fails here too.
   const type = (raw as { type?: unknown } | null)?.type;
   if (typeof type !== 'string') return problem('BAD_FRAME', 'frame without a type');
-  if (!table.hasOwnProperty(type)) return problem('UNKNOWN_TYPE', `unknown frame ${type.slice(0, 32)}`, type);
+  if (!table.hasOwnProperty(type)) return problem('UNKNOWN_TYPE', `unknown frame ${type.slice(0, 32)}`);
   const fields = table[type]!;
   const frame: Record<string, unknown> = { type };
   for (const name in fields) {
     const kind = fields[name]!;
     const value = {}.hasOwnProperty.call(raw, name) ? (raw as Record<string, unknown>)[name] : undefined;
     if (value === undefined && kind[1]) continue;
-    if (!kindOk(kind[0]!, value)) return problem('BAD_FRAME', `bad ${type}.${name}`, type);
+    if (!kindOk(kind[0]!, value)) return problem('BAD_FRAME', `bad ${type}.${name}`);
     frame[name] = kind[0] === 'c' ? { epoch: (value as { epoch: string }).epoch, seq: (value as { seq: number }).seq } : value;
   }
   return frame as unknown as Frame;
