@@ -1,11 +1,10 @@
 import { createNanoEvents } from 'nanoevents';
-import { isCursor, type ClientFrame, type ServerFrame, type WelcomeFrame } from '../protocol/index.js';
+import { isCursor, type ClientFrame, type Cursor, type ServerFrame, type WelcomeFrame } from '../protocol/index.js';
 import type { TransportFactory, TransportName } from '../transports/transport.js';
 import { reconnectDelay } from './backoff.js';
 import { LifelineError, type ClientErrorCode } from './errors.js';
 import { createLink, type Link } from './link.js';
 import { checkChannel, fail, resolveOptions, type ClientOptions } from './options.js';
-import { createOutbox } from './outbox.js';
 import { isOnline, isVisible, watchPage } from './page-life.js';
 import { applyChannelFrame, createSub, type SubRecord } from './resume.js';
 import { transportMemory } from './transport-memory.js';
@@ -37,7 +36,15 @@ export function createSession(url: string, options: ClientOptions | undefined, k
   const o = resolveOptions(url, options, known);
   const events = createNanoEvents<ClientEvents>();
   const subs = new Map<string, SubRecord>();
-  const outbox = createOutbox(o.outboxSize, o.random);
+  /**
+   * Publishes awaiting their ack, by message id, oldest first: the encoded `pub` frame (resent
+   * as is, so the server recognises the id) and how to settle the promise.
+   */
+  const outbox = new Map<string, [text: string, resolve: (position: Cursor) => void, reject: (error: Error) => void]>();
+  // Ids are a random prefix and a counter: unique per client, stable across resends, which is
+  // what makes a publish idempotent on the server.
+  const idPrefix = o.random().toString(36).slice(2, 10);
+  let published = 0;
   const timers: ReturnType<typeof setTimeout>[] = [];
   const flaps: Record<string, number[]> = {};
   const demotedUntil: Record<string, number> = {};
@@ -66,19 +73,26 @@ export function createSession(url: string, options: ClientOptions | undefined, k
   };
   const report = (error: LifelineError) => events.emit('error', error);
   /** A client error; its message is the code and the server URL, plus `detail`. */
-  const problem = (code: ClientErrorCode, detail = '', cause?: unknown) => new LifelineError(code, `${code} ${o.url}${detail}`, cause);
+  const problem = (code: ClientErrorCode, cause?: unknown, detail = '') => new LifelineError(code, `${code} ${o.url}${detail}`, cause);
   /** Guards an application listener: a throw becomes a `LISTENER_ERROR` (dropped for error listeners). */
   const wrap = (fn: (...args: unknown[]) => void, quiet?: boolean) => (...args: unknown[]) => {
     try {
       fn(...args);
     } catch (error) {
-      if (!quiet) report(problem('LISTENER_ERROR', '', error));
+      if (!quiet) report(problem('LISTENER_ERROR', error));
     }
   };
   /** The one place that changes state. */
   const setState = (to: ClientState, reason: string) => {
     const from = state;
     if (from !== to && from !== 'closed') events.emit('state', { from, to: (state = to), reason });
+  };
+  /** Settles the publish `id` (unknown ids are ignored: an ack may come twice). */
+  const settle = (id: string, result: Cursor | LifelineError) => {
+    const entry = outbox.get(id);
+    outbox.delete(id);
+    // An Error rejects (slot 2), a cursor resolves (slot 1).
+    entry?.[result instanceof Error ? 2 : 1](result as Cursor & Error);
   };
   const send = (...frames: ClientFrame[]) => current?.send(JSON.stringify(frames));
   const subFrame = ({ channel, cursor }: SubRecord): ClientFrame => ({ type: 'sub', channel, since: cursor });
@@ -107,7 +121,7 @@ export function createSession(url: string, options: ClientOptions | undefined, k
     try {
       fresh = typeof o.token === 'function' ? await o.token() : o.token;
     } catch (error) {
-      if (own === generation) attemptFailed(problem('TOKEN_FAILED', '', error));
+      if (own === generation) attemptFailed(problem('TOKEN_FAILED', error));
       return;
     }
     if (own !== generation) return;
@@ -170,8 +184,8 @@ export function createSession(url: string, options: ClientOptions | undefined, k
     }
   }
 
-  /** The current link is gone: count a flap, schedule a reconnect. */
-  function drop(reason: string, error?: LifelineError) {
+  /** The current link is gone (for `error`, or closed by the transport): count a flap, schedule a reconnect. */
+  function drop(error?: LifelineError) {
     const { name } = current!;
     const now = Date.now();
     if (now - adoptedAt >= o.stableAfter) attempt = 0;
@@ -179,7 +193,7 @@ export function createSession(url: string, options: ClientOptions | undefined, k
       const recent = (flaps[name] = (flaps[name] ?? []).filter((t) => now - t < FLAP_WINDOW));
       if (recent.push(now) >= FLAP_COUNT) demotedUntil[name] = now + DEMOTE_MS;
     }
-    retry(reason);
+    retry(error?.code ?? 'transport closed');
     detach();
     if (error) report(error);
   }
@@ -197,7 +211,7 @@ export function createSession(url: string, options: ClientOptions | undefined, k
     // Resume every subscription after its cursor and resend every unacknowledged publish: the
     // client drops repeated messages and the server repeated publish ids, so a reconnect or a
     // switch of transports neither loses nor doubles anything.
-    const texts = [...subs.values()].map((sub) => ((sub.pending = true), JSON.stringify(subFrame(sub)))).concat(outbox.texts());
+    const texts = [...subs.values()].map((sub) => ((sub.pending = true), JSON.stringify(subFrame(sub)))).concat([...outbox.values()].map((entry) => entry[0]));
     if (texts.length) link.send(`[${texts}]`);
     if (old?.name !== link.name) events.emit('transport', link.name);
     setState('open', 'welcome');
@@ -215,7 +229,7 @@ export function createSession(url: string, options: ClientOptions | undefined, k
     const now = Date.now();
     // Dead only strictly after heartbeat + grace: the timer aims one ms past it.
     const deadline = link.receivedAt + interval + Math.max(2000, interval / 2) + 1;
-    if (now >= deadline) return drop('HEARTBEAT_TIMEOUT', problem('HEARTBEAT_TIMEOUT'));
+    if (now >= deadline) return drop(problem('HEARTBEAT_TIMEOUT'));
     const ws = link.name === 'websocket';
     if (ws && now >= link.sentAt + interval) send({ type: 'ping' });
     later(BEAT, Math.min(deadline, ws ? link.sentAt + interval : deadline) - now, beat);
@@ -231,19 +245,19 @@ export function createSession(url: string, options: ClientOptions | undefined, k
       racing = racing.filter((l) => l !== link);
       return startNext();
     }
-    if (!frame) return drop(error?.code ?? 'transport closed', error);
+    if (!frame) return drop(error);
     const sub = subs.get((frame as { channel?: string }).channel!);
     switch (frame.type) {
       case 'ping':
         if (link.name === 'websocket') send({ type: 'pong' });
         return;
       case 'bye':
-        return drop('SERVER_CLOSED', problem('SERVER_CLOSED', ` ${frame.code} ${frame.reason}`));
+        return drop(problem('SERVER_CLOSED', 0, ` ${frame.code} ${frame.reason}`));
       case 'ack':
-        return outbox.settle(frame.id, { epoch: frame.epoch, seq: frame.seq });
+        return settle(frame.id, { epoch: frame.epoch, seq: frame.seq });
       case 'error': {
         const error = new LifelineError(frame.code, frame.channel ? `${frame.message}: ${frame.channel}` : frame.message);
-        if (frame.id) return outbox.settle(frame.id, error);
+        if (frame.id) return settle(frame.id, error);
         if (sub) sub.pending = false;
         return report(error);
       }
@@ -300,12 +314,22 @@ export function createSession(url: string, options: ClientOptions | undefined, k
       return sub;
     },
     publish: (channel, data) =>
-      state === 'closed' ? Promise.reject(problem('CLOSED')) : outbox.add(channel, data, (text) => current?.send(`[${text}]`)),
+      new Promise((resolve, reject) => {
+        // Throwing inside the executor rejects the promise: publish never throws synchronously.
+        if (state === 'closed') throw problem('CLOSED');
+        if (outbox.size >= o.outboxSize) throw problem('OUTBOX_FULL');
+        checkChannel(channel);
+        if (data === undefined) fail('data', data);
+        const id = idPrefix + (++published).toString(36);
+        const text = JSON.stringify({ type: 'pub', id, channel, data });
+        outbox.set(id, [text, resolve, reject]);
+        current?.send(`[${text}]`);
+      }),
     close() {
       if (state === 'closed') return;
       pause('closed', 'close');
       unwatch();
-      outbox.clear(problem('CLOSED'));
+      outbox.forEach((_, id) => settle(id, problem('CLOSED')));
     },
   };
 }

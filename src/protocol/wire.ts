@@ -39,7 +39,7 @@ export function decodeWire(text: string, maxLength = Infinity): unknown[] | Wire
   } catch {
     return problem('BAD_JSON', 'not JSON');
   }
-  return Array.isArray(parsed) ? parsed : problem('BAD_FRAME', 'not an array of frames');
+  return Array.isArray(parsed) ? parsed : problem('BAD_FRAME', 'not an array');
 }
 
 /**
@@ -49,7 +49,7 @@ export function decodeWire(text: string, maxLength = Infinity): unknown[] | Wire
 export function validateFrame(raw: unknown, table: FrameTable): Frame | WireProblem {
   // Only objects have a `type` property: a number, string, array or null fails here too.
   const type = (raw as { type?: unknown } | null)?.type;
-  if (typeof type !== 'string') return problem('BAD_FRAME', 'frame without a type');
+  if (typeof type !== 'string') return problem('BAD_FRAME', 'no frame type');
   if (!table.hasOwnProperty(type)) return problem('UNKNOWN_TYPE', `unknown frame ${type.slice(0, 32)}`);
   const fields = table[type]!;
   const frame: Record<string, unknown> = { type };
