@@ -2,6 +2,7 @@ import { randomInt } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
+import { createWebSocketDuplicator } from './ws-duplicator.js';
 
 /** What the proxy does to WebSocket upgrade requests. */
 export type WebSocketFault =
@@ -37,6 +38,13 @@ export interface FaultModes {
   sseBufferBytes: number;
   /** Delay in ms added before each request is forwarded and to every chunk in both directions. @default 0 */
   latency: number;
+  /**
+   * Deliver every server → client WebSocket text message twice, on tunnels opened from now on
+   * (the extension header is stripped so frames stay uncompressed). A client must drop the
+   * repeats by seq.
+   * @default false
+   */
+  duplicateWebSocketMessages: boolean;
 }
 
 /** Options of {@link startFaultProxy}. */
@@ -76,6 +84,8 @@ export interface FaultStats {
   bufferedSse: number;
   /** Exchanges destroyed by {@link FaultProxy.killAll} or random kills. */
   kills: number;
+  /** WebSocket messages delivered twice (`duplicateWebSocketMessages`). */
+  duplicated: number;
 }
 
 /** A running fault-injecting proxy. */
@@ -112,7 +122,7 @@ interface Link {
   destroy(): void;
 }
 
-const defaults: FaultModes = { websocket: 'pass', sse: 'pass', sseBufferBytes: Infinity, latency: 0 };
+const defaults: FaultModes = { websocket: 'pass', sse: 'pass', sseBufferBytes: Infinity, latency: 0, duplicateWebSocketMessages: false };
 const hopByHop = new Set(['connection', 'keep-alive', 'upgrade', 'proxy-connection', 'transfer-encoding']);
 
 /** Starts a fault-injecting HTTP/WebSocket proxy on 127.0.0.1, port 0, in front of `options.target`. */
@@ -121,7 +131,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   const targetPort = Number(target.port || 80);
   const maxLinks = options.maxLinks ?? 256;
   const modes: FaultModes = { ...defaults, ...options.modes };
-  const stats: FaultStats = { forwarded: 0, upgrades: 0, refusedUpgrades: 0, strippedUpgrades: 0, blackholed: 0, refusedSse: 0, bufferedSse: 0, kills: 0 };
+  const stats: FaultStats = { forwarded: 0, upgrades: 0, refusedUpgrades: 0, strippedUpgrades: 0, blackholed: 0, refusedSse: 0, bufferedSse: 0, kills: 0, duplicated: 0 };
   const links = new Set<Link>();
   const sockets = new Set<Duplex>();
   const stopKillers = new Set<() => void>();
@@ -249,11 +259,19 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     stats.upgrades++;
     const toServer = delayQueue();
     const toClient = delayQueue();
+    const duplicate = modes.duplicateWebSocketMessages ? createWebSocketDuplicator(() => stats.duplicated++) : undefined;
     const lines = [`${req.method} ${req.url} HTTP/1.1`];
-    for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+    for (let i = 0; i < req.rawHeaders.length; i += 2) {
+      if (duplicate && req.rawHeaders[i]!.toLowerCase() === 'sec-websocket-extensions') continue;
+      lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+    }
     toServer(() => server.write(Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`), head])));
     socket.on('data', (chunk: Buffer) => link.stalled || toServer(() => server.write(chunk)));
-    server.on('data', (chunk: Buffer) => link.stalled || toClient(() => socket.write(chunk)));
+    server.on('data', (chunk: Buffer) => {
+      if (link.stalled) return;
+      const bytes = duplicate ? duplicate(chunk) : chunk;
+      toClient(() => socket.write(bytes));
+    });
     // Either end going away takes the other with it, as a real proxy's tunnel would; `end`
     // (not `destroy`) so bytes still queued behind the latency get delivered first.
     socket.on('close', () => toServer(() => {

@@ -27,15 +27,34 @@ export async function subscribe(page: Page, channel: string, since?: PageCursor)
 export const messages = (page: Page, channel: string): Promise<Received[]> =>
   page.evaluate((c) => window.harness.messages[c] ?? [], channel);
 
+/** What the page's client is doing, for failure messages. */
+export const describeClient = (page: Page): Promise<string> =>
+  page.evaluate(() => {
+    const h = window.harness;
+    const errors = [...new Set(h.errors.map((e) => e.code))].join(', ') || 'none';
+    return `state ${h.client?.state}, transport ${h.client?.transport}, errors: ${errors}`;
+  });
+
+/** Runs `wait`; on failure, rethrows with `what` and the client's state in the message. */
+async function explained(page: Page, what: string, wait: Promise<unknown>): Promise<void> {
+  try {
+    await wait;
+  } catch (error) {
+    const client = await describeClient(page).catch(() => 'page gone');
+    throw new Error(`${what}: ${(error as Error).message.split('\n')[0]} (client: ${client})`);
+  }
+}
+
 /** Waits until at least `count` messages were delivered on `channel`; returns them all. */
 export async function waitForMessages(page: Page, channel: string, count: number, timeout = 15_000): Promise<Received[]> {
-  await page.waitForFunction(([c, n]) => (window.harness.messages[c]?.length ?? 0) >= n, [channel, count] as const, { timeout, polling: 50 });
+  const wait = page.waitForFunction(([c, n]) => (window.harness.messages[c]?.length ?? 0) >= n, [channel, count] as const, { timeout, polling: 50 });
+  await explained(page, `waiting for ${count} messages on "${channel}"`, wait);
   return messages(page, channel);
 }
 
 /** Waits until the client reports state 'open' and returns the transport it is on. */
 export async function waitForOpen(page: Page, timeout = 15_000): Promise<string | null> {
-  await page.waitForFunction(() => window.harness.client?.state === 'open', undefined, { timeout, polling: 25 });
+  await explained(page, 'waiting for state open', page.waitForFunction(() => window.harness.client?.state === 'open', undefined, { timeout, polling: 25 }));
   return page.evaluate(() => window.harness.client!.transport);
 }
 

@@ -160,6 +160,20 @@ describe('fault proxy', () => {
     expect(proxy.stats.kills).toBe(3);
   });
 
+  it('delivers each server message twice in duplicate mode, whole even when large', async () => {
+    proxy.set({ duplicateWebSocketMessages: true });
+    const { socket, outcome } = await handshake(wsUrl());
+    expect(outcome).toBe('open');
+    const got: string[] = [];
+    socket.on('message', (data) => got.push(String(data)));
+    const big = 'x'.repeat(70_000);
+    for (const text of ['a', big, 'b']) socket.send(text);
+    await expect.poll(() => got.length).toBe(6);
+    expect(got.map((text) => (text === big ? 'big' : text))).toEqual(['a', 'a', 'big', 'big', 'b', 'b']);
+    expect(proxy.stats.duplicated).toBe(3);
+    socket.close();
+  });
+
   it('stalls open exchanges silently while new ones pass', async () => {
     const stalled = await handshake(wsUrl());
     expect(proxy.stallAll()).toBe(1);
