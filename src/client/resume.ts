@@ -1,4 +1,4 @@
-import { createNanoEvents, type Emitter } from 'nanoevents';
+import type { Emitter } from 'nanoevents';
 import type { Cursor, GapFrame, MsgFrame, SubscribedFrame } from '../protocol/index.js';
 import type { Subscription, SubscriptionEvents } from './types.js';
 
@@ -8,24 +8,6 @@ export interface SubRecord extends Subscription {
   events: Emitter<SubscriptionEvents>;
   /** A `sub` is in flight: don't ask again until `subscribed` or `gap` answers it. */
   pending: boolean;
-}
-
-/** Creates a subscription record; `wrap` guards listeners, `end` detaches it from the client. */
-export function createSub(channel: string, since: Cursor | undefined, wrap: (fn: (...args: unknown[]) => void) => (...args: unknown[]) => void, end: (sub: SubRecord) => unknown): SubRecord {
-  const events = createNanoEvents<SubscriptionEvents>();
-  const sub: SubRecord = {
-    channel,
-    // A copy, so the caller's object is never changed behind its back.
-    cursor: since && { ...since },
-    events,
-    pending: false,
-    on: (event, listener) => events.on(event, wrap(listener as (...args: unknown[]) => void)),
-    unsubscribe() {
-      events.events = {};
-      end(sub);
-    },
-  };
-  return sub;
 }
 
 /**

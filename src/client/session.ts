@@ -6,9 +6,9 @@ import { LifelineError, type ClientErrorCode } from './errors.js';
 import { createLink, type Link } from './link.js';
 import { checkChannel, fail, resolveOptions, type ClientOptions } from './options.js';
 import { isOnline, isVisible, watchPage } from './page-life.js';
-import { applyChannelFrame, createSub, type SubRecord } from './resume.js';
+import { applyChannelFrame, type SubRecord } from './resume.js';
 import { transportMemory } from './transport-memory.js';
-import type { Client, ClientEvents, ClientState } from './types.js';
+import type { Client, ClientEvents, ClientState, SubscriptionEvents } from './types.js';
 
 // A transport whose connections die within `stableAfter` of their welcome FLAP_COUNT times in
 // FLAP_WINDOW ms is skipped for DEMOTE_MS: some proxies accept a protocol and then kill it.
@@ -305,7 +305,21 @@ export function createSession(url: string, options: ClientOptions | undefined, k
       if (since && !isCursor(since)) fail('since', since);
       let sub = subs.get(channel);
       if (!sub) {
-        subs.set(channel, (sub = createSub(channel, since, wrap, (ended) => subs.get(channel) === ended && subs.delete(channel) && send({ type: 'unsub', channel }))));
+        const emitter = createNanoEvents<SubscriptionEvents>();
+        sub = {
+          channel,
+          // A copy, so the caller's object is never changed behind its back.
+          cursor: since && { ...since },
+          events: emitter,
+          pending: false,
+          on: (event, listener) => emitter.on(event, wrap(listener as (...args: unknown[]) => void)),
+          unsubscribe() {
+            emitter.events = {};
+            // A later subscribe to the channel made a new record: leave that one alone.
+            if (subs.get(channel) === sub && subs.delete(channel)) send({ type: 'unsub', channel });
+          },
+        };
+        subs.set(channel, sub);
         if (current) {
           sub.pending = true;
           resubscribe(sub);
