@@ -139,6 +139,8 @@ test('long polls answering 500, 204 and a captive-portal page are failed transpo
   // Never open before the fourth connection: a 204 or an HTML page is no welcome.
   const opens = await page.evaluate(() => window.harness.states.filter((s) => s.to === 'open').length);
   expect(opens).toBe(1);
+  // Each refused connection is one failed attempt, reported as such.
+  expect(await page.evaluate(() => window.harness.errors.map((e) => e.code))).toEqual(['CONNECT_FAILED', 'CONNECT_FAILED', 'CONNECT_FAILED']);
   await answerFirstSub(subscribed(0), msg(1), msg(2));
   expect((await waitForMessages(page, 'c', 2)).map((m) => m.seq)).toEqual([1, 2]);
 });
