@@ -163,12 +163,13 @@ export function createSession(url: string, options: ClientOptions | undefined, k
       later(PROBE, (probeDelay = Math.min(probeDelay * 2, PROBE_MAX)), connect);
     } else {
       report(error);
-      retry(error.code);
+      retry(error);
     }
   }
 
-  function retry(reason: string) {
-    if (state === 'open') setState('reconnecting', reason);
+  /** Schedules the next connect; the state's reason is the error's code, if any. */
+  function retry(error?: LifelineError) {
+    if (state === 'open') setState('reconnecting', error?.code ?? 'transport closed');
     later(RETRY, reconnectDelay(attempt++, o, o.random), connect);
   }
 
@@ -193,7 +194,7 @@ export function createSession(url: string, options: ClientOptions | undefined, k
       const recent = (flaps[name] = (flaps[name] ?? []).filter((t) => now - t < FLAP_WINDOW));
       if (recent.push(now) >= FLAP_COUNT) demotedUntil[name] = now + DEMOTE_MS;
     }
-    retry(error?.code ?? 'transport closed');
+    retry(error);
     detach();
     if (error) report(error);
   }
