@@ -72,8 +72,8 @@ export function createSession(url: string, options: ClientOptions | undefined, k
     if (fn && state !== 'closed') timers[slot] = setTimeout(fn, ms);
   };
   const report = (error: LifelineError) => events.emit('error', error);
-  /** A client error; its message is the code and the server URL, plus `detail`. */
-  const problem = (code: ClientErrorCode, cause?: unknown, detail = '') => new LifelineError(code, `${code} ${o.url}${detail}`, cause);
+  /** A client error; its message is the code and the server URL. */
+  const problem = (code: ClientErrorCode, cause?: unknown) => new LifelineError(code, `${code} ${o.url}`, cause);
   /** Guards an application listener: a throw becomes a `LISTENER_ERROR` (dropped for error listeners). */
   const wrap = (fn: (...args: unknown[]) => void, quiet?: boolean) => (...args: unknown[]) => {
     try {
@@ -253,7 +253,7 @@ export function createSession(url: string, options: ClientOptions | undefined, k
         if (link.name === 'websocket') send({ type: 'pong' });
         return;
       case 'bye':
-        return drop(problem('SERVER_CLOSED', 0, ` ${frame.code} ${frame.reason}`));
+        return drop(new LifelineError('SERVER_CLOSED', `${frame.code} ${frame.reason}`));
       case 'ack':
         return settle(frame.id, { epoch: frame.epoch, seq: frame.seq });
       case 'error': {
