@@ -10,22 +10,28 @@ import { applyChannelFrame, type SubRecord } from './resume.js';
 import { transportMemory } from './transport-memory.js';
 import type { Client, ClientEvents, ClientState, SubscriptionEvents } from './types.js';
 
-// A transport whose connections die within `stableAfter` of their welcome FLAP_COUNT times in
-// FLAP_WINDOW ms is skipped for DEMOTE_MS: some proxies accept a protocol and then kill it.
-const FLAP_COUNT = 3;
-const FLAP_WINDOW = 60_000;
-const DEMOTE_MS = 300_000;
-// On a fallback, a better transport is tried quietly after PROBE_DELAY ms of service; each
-// failed probe doubles the wait, up to PROBE_MAX.
-const PROBE_DELAY = 30_000;
-const PROBE_MAX = 600_000;
-
-// Timer slots (numbers, so a bundle carries no names for them).
-const RETRY = 0;
-const STAGGER = 1;
-const TIMEOUT = 2;
-const BEAT = 3;
-const PROBE = 4;
+// Numbers as `const enum` members, so they are inlined and a bundle carries no names for them.
+const enum Flap {
+  // A transport whose connections die within `stableAfter` of their welcome `Count` times in
+  // `Window` ms is skipped for `Demote` ms: some proxies accept a protocol and then kill it.
+  Count = 3,
+  Window = 60_000,
+  Demote = 300_000,
+}
+const enum Probe {
+  // On a fallback, a better transport is tried quietly after `Delay` ms of service; each failed
+  // probe doubles the wait, up to `Max`.
+  Delay = 30_000,
+  Max = 600_000,
+}
+/** Timer slots. */
+const enum Slot {
+  Retry,
+  Stagger,
+  Timeout,
+  Beat,
+  Probe,
+}
 
 /**
  * Creates a client session: the state machine, transport negotiation, reconnection,
@@ -61,7 +67,7 @@ export function createSession(url: string, options: ClientOptions | undefined, k
   let generation = 0;
   let attempt = 0;
   let paused = false;
-  let probeDelay = PROBE_DELAY;
+  let probeDelay = Probe.Delay;
   /** When the current link was adopted, and its server's heartbeat interval (ms). */
   let adoptedAt = 0;
   let interval = 0;
@@ -113,7 +119,7 @@ export function createSession(url: string, options: ClientOptions | undefined, k
 
   /** Starts an attempt: a connect when no link is up, else a quiet probe for a better transport. */
   async function connect() {
-    later(RETRY);
+    later(Slot.Retry);
     // Offline, no attempt is spent: the `online` event starts the next one.
     if (paused || state === 'closed' || !isOnline()) return;
     const own = ++generation;
@@ -129,7 +135,7 @@ export function createSession(url: string, options: ClientOptions | undefined, k
     const remembered = transportMemory(o);
     // The remembered transport goes first (a stable sort keeps the rest in order).
     queue = current ? better() : candidates().sort((a, b) => +(b.transportName === remembered) - +(a.transportName === remembered));
-    later(TIMEOUT, o.connectTimeout, () => attemptFailed(problem('CONNECT_TIMEOUT')));
+    later(Slot.Timeout, o.connectTimeout, () => attemptFailed(problem('CONNECT_TIMEOUT')));
     startNext();
   }
 
@@ -137,7 +143,7 @@ export function createSession(url: string, options: ClientOptions | undefined, k
   function startNext() {
     const factory = queue.shift();
     if (factory) {
-      later(STAGGER, o.stagger, startNext);
+      later(Slot.Stagger, o.stagger, startNext);
       const link = createLink(factory, o, handle);
       racing.push(link);
       link.open(token);
@@ -152,15 +158,15 @@ export function createSession(url: string, options: ClientOptions | undefined, k
     for (const link of racing) if (link !== keep) link.close();
     racing = [];
     queue = [];
-    later(STAGGER);
-    later(TIMEOUT);
+    later(Slot.Stagger);
+    later(Slot.Timeout);
   }
 
   function attemptFailed(error: LifelineError) {
     abandon();
     if (current) {
       // A failed probe is no news for the application: keep going, probe again later.
-      later(PROBE, (probeDelay = Math.min(probeDelay * 2, PROBE_MAX)), connect);
+      later(Slot.Probe, (probeDelay = Math.min(probeDelay * 2, Probe.Max)), connect);
     } else {
       report(error);
       retry(error);
@@ -170,14 +176,14 @@ export function createSession(url: string, options: ClientOptions | undefined, k
   /** Schedules the next connect; the state's reason is the error's code, if any. */
   function retry(error?: LifelineError) {
     if (state === 'open') setState('reconnecting', error?.code ?? 'transport closed');
-    later(RETRY, reconnectDelay(attempt++, o, o.random), connect);
+    later(Slot.Retry, reconnectDelay(attempt++, o, o.random), connect);
   }
 
   /** Lets go of the current link and the attempt in progress. */
   function detach() {
     abandon();
-    later(BEAT);
-    later(PROBE);
+    later(Slot.Beat);
+    later(Slot.Probe);
     if (current) {
       current.close();
       current = undefined;
@@ -191,8 +197,8 @@ export function createSession(url: string, options: ClientOptions | undefined, k
     const now = Date.now();
     if (now - adoptedAt >= o.stableAfter) attempt = 0;
     else {
-      const recent = (flaps[name] = (flaps[name] ?? []).filter((t) => now - t < FLAP_WINDOW));
-      if (recent.push(now) >= FLAP_COUNT) demotedUntil[name] = now + DEMOTE_MS;
+      const recent = (flaps[name] = (flaps[name] ?? []).filter((t) => now - t < Flap.Window));
+      if (recent.push(now) >= Flap.Count) demotedUntil[name] = now + Flap.Demote;
     }
     retry(error);
     detach();
@@ -207,7 +213,7 @@ export function createSession(url: string, options: ClientOptions | undefined, k
     abandon(link);
     old?.close();
     current = link;
-    if (!old) probeDelay = PROBE_DELAY;
+    if (!old) probeDelay = Probe.Delay;
     transportMemory(o, link.name);
     // Resume every subscription after its cursor and resend every unacknowledged publish: the
     // client drops repeated messages and the server repeated publish ids, so a reconnect or a
@@ -217,7 +223,7 @@ export function createSession(url: string, options: ClientOptions | undefined, k
     if (old?.name !== link.name) events.emit('transport', link.name);
     setState('open', 'welcome');
     beat();
-    if (better().length) later(PROBE, probeDelay, connect);
+    if (better().length) later(Slot.Probe, probeDelay, connect);
   }
 
   /**
@@ -233,7 +239,7 @@ export function createSession(url: string, options: ClientOptions | undefined, k
     if (now >= deadline) return drop(problem('HEARTBEAT_TIMEOUT'));
     const ws = link.name === 'websocket';
     if (ws && now >= link.sentAt + interval) send({ type: 'ping' });
-    later(BEAT, Math.min(deadline, ws ? link.sentAt + interval : deadline) - now, beat);
+    later(Slot.Beat, Math.min(deadline, ws ? link.sentAt + interval : deadline) - now, beat);
   }
 
   /** Hears every link: racing ones until their welcome, then the current one. */
@@ -273,7 +279,7 @@ export function createSession(url: string, options: ClientOptions | undefined, k
   function pause(to: ClientState, reason: string) {
     if (state === 'open' || to === 'closed') setState(to, reason);
     detach();
-    later(RETRY);
+    later(Slot.Retry);
   }
 
   const unwatch = watchPage({
