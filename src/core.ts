@@ -8,7 +8,7 @@ import { createSession } from './client/session.js';
 import type { Client } from './client/types.js';
 
 /** Connects to the Lifeline server at `url` (its base, e.g. `https://example.com/rt`) over the given transports. */
-export const createClient = (url: string, options: CoreClientOptions): Client => createSession(url, options);
+export const createClient: (url: string, options: CoreClientOptions) => Client = createSession;
 
 export { reconnectDelay, type BackoffPolicy } from './client/backoff.js';
 export { LifelineError, type ClientErrorCode, type LifelineErrorCode } from './client/errors.js';
