@@ -38,6 +38,7 @@ export class Connection {
   private flushHandle: NodeJS.Immediate | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
   private silenceTimer: NodeJS.Timeout | undefined;
+  private probeTimer: NodeJS.Timeout | undefined;
   private isClosed = false;
 
   constructor(
@@ -57,6 +58,11 @@ export class Connection {
     // Only a WebSocket client pings, so only there does silence mean the peer is gone.
     if (sink.transport === 'websocket') {
       this.silenceTimer = setTimeout(() => this.close(CloseCode.HEARTBEAT_TIMEOUT, 'heartbeat timeout'), 2 * settings.heartbeat);
+      // A client in a hidden tab runs its ping timer throttled (once a minute after five minutes),
+      // and on a busy connection the server is never idle, so it would never ping either. Asking a
+      // client that has been silent for an interval lets it answer from its message handler,
+      // which browsers do not throttle.
+      this.probeTimer = setTimeout(() => this.send({ type: 'ping' }), settings.heartbeat);
     }
   }
 
@@ -80,6 +86,7 @@ export class Connection {
   /** Notes that the client sent something, which keeps a WebSocket alive. */
   received(): void {
     this.silenceTimer?.refresh();
+    this.probeTimer?.refresh();
   }
 
   /** Ends the connection once; queued frames go out first unless the client is too slow to take them. */
@@ -90,6 +97,7 @@ export class Connection {
     clearImmediate(this.flushHandle);
     clearTimeout(this.idleTimer);
     clearTimeout(this.silenceTimer);
+    clearTimeout(this.probeTimer);
     this.queue = [];
     this.onClosed(this);
     this.sink.end(code, reason);

@@ -178,6 +178,24 @@ describe('websocket heartbeat', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(150);
   });
 
+  it('pings a client that has been silent for an interval even while it streams messages, and keeps it when it answers', async () => {
+    const { url, server } = await start({ heartbeat: 100 });
+    const c = await connectRaw('websocket', url);
+    await c.send([{ type: 'sub', channel: 'busy' }]);
+    await c.frame('subscribed');
+    // The server is never idle here, so only a probe of the silent client can produce these pings.
+    const publisher = setInterval(() => void server.publish('busy', 'x'), 20);
+    try {
+      for (let i = 0; i < 4; i++) {
+        await c.frame('ping', undefined, 1000);
+        await c.send([{ type: 'pong' }]);
+      }
+      expect(server.connections).toBe(1);
+    } finally {
+      clearInterval(publisher);
+    }
+  });
+
   it('keeps a client that keeps talking', async () => {
     const { url } = await start({ heartbeat: 100 });
     const c = await connectRaw('websocket', url);
