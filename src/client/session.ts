@@ -219,7 +219,8 @@ export function createSession(url: string, options: ClientOptions | undefined, k
     // client drops repeated messages and the server repeated publish ids, so a reconnect or a
     // switch of transports neither loses nor doubles anything.
     const texts = [...subs.values()].map((sub) => ((sub.pending = true), JSON.stringify(subFrame(sub)))).concat([...outbox.values()].map((entry) => entry[0]));
-    if (texts.length) link.send(`[${texts}]`);
+    // In messages of at most 100 frames: the server's default maxFramesPerMessage.
+    for (let i = 0; i < texts.length; i += 100) link.send(`[${texts.slice(i, i + 100)}]`);
     if (old?.name !== link.name) events.emit('transport', link.name);
     setState('open', 'welcome');
     beat();
