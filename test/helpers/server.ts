@@ -312,3 +312,24 @@ export async function http(url: string, init: RequestInit = {}): Promise<{ statu
   }
   return { status: res.status, headers: res.headers, body };
 }
+
+/** Status and body of a WebSocket upgrade request, read as plain HTTP. */
+export function upgradeStatus(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string; upgraded: boolean }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(`${url}/ws`, {
+      headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==', ...headers },
+    });
+    req.on('upgrade', (res, socket) => {
+      socket.destroy();
+      resolve({ status: res.statusCode ?? 0, body: '', upgraded: true });
+    });
+    req.on('response', (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, upgraded: false }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}

@@ -1,10 +1,9 @@
 // Every server limit, enforced with its documented error, without harming other connections.
-import { request as httpRequest } from 'node:http';
 import type { IncomingMessage } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import type WebSocket from 'ws';
 import type { ServerOptions } from '../../src/server.js';
-import { connectRaw, http, startServer, transports, until, type TestServer } from '../helpers/server.js';
+import { connectRaw, http, startServer, transports, until, upgradeStatus, type TestServer } from '../helpers/server.js';
 
 let t: TestServer | undefined;
 const start = async (options: ServerOptions = {}) => (t = await startServer(options));
@@ -13,27 +12,6 @@ afterEach(async () => {
   t = undefined;
 });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Status and body of a WebSocket upgrade request, read as plain HTTP. */
-function upgradeStatus(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string; upgraded: boolean }> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(`${url}/ws`, {
-      headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==', ...headers },
-    });
-    req.on('upgrade', (res, socket) => {
-      socket.destroy();
-      resolve({ status: res.statusCode ?? 0, body: '', upgraded: true });
-    });
-    req.on('response', (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, upgraded: false }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 describe.each(transports)('%s limits', (transport) => {
   it('maxMessageSize: an oversized message is refused (1009 / 413), other connections go on', async () => {

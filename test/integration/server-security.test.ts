@@ -1,9 +1,9 @@
 // Origins, CORS, tokens out of URLs, and malformed input that must never hurt the server or other clients.
-import { createServer as createHttpServer, request as httpRequest, type Server } from 'node:http';
+import { createServer as createHttpServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServer, type LifelineServer, type ServerOptions } from '../../src/server.js';
-import { connectRaw, http, startServer, transports, type TestServer } from '../helpers/server.js';
+import { connectRaw, http, startServer, transports, upgradeStatus, type TestServer } from '../helpers/server.js';
 
 let t: TestServer | undefined;
 const start = async (options: ServerOptions = {}) => (t = await startServer(options));
@@ -12,26 +12,7 @@ afterEach(async () => {
   t = undefined;
 });
 
-/** Sends a WebSocket upgrade request and reports the plain-HTTP answer, if any. */
-function upgrade(url: string, origin: string): Promise<{ status: number; body: string; upgraded: boolean }> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(`${url}/ws`, {
-      headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==', Origin: origin },
-    });
-    req.on('upgrade', (res, socket) => {
-      socket.destroy();
-      resolve({ status: res.statusCode ?? 0, body: '', upgraded: true });
-    });
-    req.on('response', (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, upgraded: false }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+const upgrade = (url: string, origin: string) => upgradeStatus(url, { Origin: origin });
 
 const polluted = () => ({} as Record<string, unknown>).polluted !== undefined || Object.prototype.hasOwnProperty.call(Object.prototype, 'polluted');
 
