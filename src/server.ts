@@ -10,4 +10,4 @@ export {
 export type { PublishAck } from './server/http-api.js';
 export { memoryBroker, type MemoryBrokerOptions } from './server/brokers/memory.js';
 export { redisBroker, RedisBrokerError, type RedisBrokerOptions } from './server/brokers/redis.js';
-export type { Broker, BrokerHealth, PublishResult, ReadResult, StoredMessage } from './server/brokers/broker.js';
+export type { Broker, BrokerHealth, NodeBus, PublishResult, ReadResult, StoredMessage } from './server/brokers/broker.js';

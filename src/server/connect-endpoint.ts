@@ -48,17 +48,46 @@ export async function handleConnect(
   sendJson(res, 200, { cid });
 }
 
-/** `POST {path}/send?cid=`: client frames for an SSE or long-poll connection; answers 204. */
-export async function handleSend(req: IncomingMessage, res: ServerResponse, context: ServerContext, cid: string): Promise<void> {
+/** The answer to `POST send`: 204, or an HTTP error. */
+export type SendOutcome = { status: 204 } | { status: 400 | 404; code: ErrorCode; message: string };
+
+/**
+ * Hands the body of `POST send` to the connection `cid` of this node. Once this returns, the
+ * frames are queued behind any earlier message of the connection, so answering afterwards
+ * keeps the client's messages in order.
+ */
+export function deliverSend(context: ServerContext, cid: string, text: string): SendOutcome {
   const connection = context.connections.get(cid);
   if (!connection || connection.transport === 'websocket') {
+    return { status: 404, code: ErrorCode.UNKNOWN_CONNECTION, message: 'Unknown or closed cid' };
+  }
+  const frames = decodeWire(text);
+  if (isProblem(frames)) return { status: 400, code: frames.problem, message: frames.message };
+  if (acceptFrames(connection, frames, context.options)) receiveFrames(connection, frames, context);
+  return { status: 204 };
+}
+
+/** Writes a {@link SendOutcome}. */
+function answerSend(res: ServerResponse, outcome: SendOutcome): void {
+  if (outcome.status === 204) res.writeHead(204).end();
+  else sendError(res, outcome.status, outcome.code, outcome.message);
+}
+
+/**
+ * `POST {path}/send?cid=`: client frames for an SSE or long-poll connection; answers 204.
+ * `relay`, when given, hands the body to the node that holds the connection and answers instead.
+ */
+export async function handleSend(
+  req: IncomingMessage, res: ServerResponse, context: ServerContext, cid: string,
+  relay?: (text: string) => Promise<void>,
+): Promise<void> {
+  const connection = context.connections.get(cid);
+  if (!relay && (!connection || connection.transport === 'websocket')) {
     req.resume();
     return sendError(res, 404, ErrorCode.UNKNOWN_CONNECTION, 'Unknown or closed cid');
   }
   const text = await body(req, res, context.options.maxMessageSize);
   if (text === undefined) return;
-  const frames = decodeWire(text);
-  if (isProblem(frames)) return sendError(res, 400, frames.problem, frames.message);
-  if (acceptFrames(connection, frames, context.options)) receiveFrames(connection, frames, context);
-  res.writeHead(204).end();
+  if (relay) return relay(text);
+  answerSend(res, deliverSend(context, cid, text));
 }

@@ -24,8 +24,14 @@ export class ServerContext implements InboundContext {
   /** Called once when the server starts stopping. */
   readonly stopHooks = new Set<() => void>();
   stopping = false;
+  /**
+   * This node's id when the broker links nodes (it prefixes every cid so that any node can
+   * tell which node holds a connection); undefined on a single node.
+   */
+  readonly node: string | undefined;
 
   constructor(readonly options: ResolvedServerOptions) {
+    this.node = options.broker.bus ? randomBytes(9).toString('base64url') : undefined;
     this.hub = new Hub(options.broker);
     this.limiter = new IpLimiter(options.maxConnectionsPerIp);
   }
@@ -55,6 +61,11 @@ export class ServerContext implements InboundContext {
     this.connections.set(cid, connection);
     connection.send({ type: 'welcome', v: PROTOCOL_VERSION, cid, heartbeat: this.options.heartbeat, time: Date.now() });
     return connection;
+  }
+
+  /** A fresh, unguessable connection id (it doubles as the SSE/long-poll ticket): `<node>.<random>` on a linked node. */
+  newCid(): string {
+    return this.node === undefined ? newCid() : `${this.node}.${newCid()}`;
   }
 
   /** Registers a promise that settles when a transport has finished closing. */

@@ -1,11 +1,42 @@
 import type { ServerResponse } from 'node:http';
 import { CloseCode, ErrorCode, type ServerFrame } from '../protocol/index.js';
 import type { Connection, ConnectionSink } from './connection.js';
-import { newCid, type ServerContext } from './context.js';
-import { sendError } from './http-util.js';
+import type { ServerContext } from './context.js';
+
+/**
+ * Where the answer to one poll goes: the poll's own HTTP response, or (for a poll another
+ * node received) a relay back to that node. The body is always JSON.
+ */
+export interface PollReply {
+  /** Answers once; later calls do nothing. */
+  answer(status: number, body: string): void;
+  /** Calls `listener` if the asker goes away before the answer. */
+  onClose(listener: () => void): void;
+}
+
+/** A {@link PollReply} that writes to an HTTP response. */
+export function httpPollReply(res: ServerResponse): PollReply {
+  return {
+    answer(status, body) {
+      if (res.headersSent || res.destroyed) return;
+      res.writeHead(status, {
+        'Content-Type': 'application/json; charset=utf-8',
+        'Content-Length': Buffer.byteLength(body),
+        'Cache-Control': 'no-store',
+      });
+      res.end(body);
+    },
+    onClose(listener) {
+      res.once('close', listener);
+    },
+  };
+}
+
+const replyError = (reply: PollReply, status: number, code: ErrorCode, message: string) =>
+  reply.answer(status, JSON.stringify({ error: { code, message } }));
 
 interface PendingPoll {
-  res: ServerResponse;
+  res: PollReply;
   ack: number;
   timer: NodeJS.Timeout;
 }
@@ -58,14 +89,14 @@ class LongPollSink implements ConnectionSink {
   }
 
   /** Answers `GET poll?ack=` (the caller checked `ack` is a whole number). */
-  poll(res: ServerResponse, ack: number): void {
+  poll(res: PollReply, ack: number): void {
     if (this.byeOnly && ack >= this.acked) {
       respond(res, this.frames);
       return;
     }
     const last = this.acked + this.frames.length;
     if (ack > last || ack < this.acked) {
-      sendError(res, 400, ErrorCode.BAD_FRAME, `ack=${ack} is outside the frames of this connection (${this.acked}–${last})`);
+      replyError(res, 400, ErrorCode.BAD_FRAME, `ack=${ack} is outside the frames of this connection (${this.acked}–${last})`);
       return;
     }
     const dropped = this.frames.splice(0, ack - this.acked);
@@ -75,7 +106,7 @@ class LongPollSink implements ConnectionSink {
     clearTimeout(this.expiry);
     const timer = setTimeout(() => this.release([]), this.hold);
     this.pending = { res, ack, timer };
-    res.once('close', () => {
+    res.onClose(() => {
       if (this.pending?.res !== res) return;
       clearTimeout(timer);
       this.pending = undefined;
@@ -121,15 +152,8 @@ class LongPollSink implements ConnectionSink {
   }
 }
 
-function respond(res: ServerResponse, frames: readonly string[]): void {
-  if (res.headersSent || res.destroyed) return;
-  const body = `[${frames.join(',')}]`;
-  res.writeHead(200, {
-    'Content-Type': 'application/json; charset=utf-8',
-    'Content-Length': Buffer.byteLength(body),
-    'Cache-Control': 'no-store',
-  });
-  res.end(body);
+function respond(res: PollReply, frames: readonly string[]): void {
+  res.answer(200, `[${frames.join(',')}]`);
 }
 
 /** `GET {path}/poll?cid=&ack=`: long polling, with connections opened by `POST {path}/connect`. */
@@ -141,7 +165,7 @@ export class LongPollEndpoint {
   /** Opens a connection for an authenticated client whose IP slot is already taken; `welcome` waits for the first poll. */
   start(principal: unknown, ip: string): string {
     const { options } = this.context;
-    const cid = newCid();
+    const cid = this.context.newCid();
     const sink = new LongPollSink(Math.min(options.longPollHold, options.heartbeat), options.heartbeat + options.longPollHold, () => {
       sink.dispose();
       if (this.sinks.get(cid) === sink) this.sinks.delete(cid);
@@ -152,15 +176,15 @@ export class LongPollEndpoint {
   }
 
   /** Answers a poll. */
-  poll(res: ServerResponse, cid: string, ackParam: string | null): void {
+  poll(res: PollReply, cid: string, ackParam: string | null): void {
     const sink = this.sinks.get(cid);
     if (!sink) {
-      sendError(res, 404, ErrorCode.UNKNOWN_CONNECTION, 'Unknown or expired cid');
+      replyError(res, 404, ErrorCode.UNKNOWN_CONNECTION, 'Unknown or expired cid');
       return;
     }
     const ack = Number(ackParam ?? 'NaN');
     if (!/^\d{1,15}$/.test(ackParam ?? '') || !Number.isSafeInteger(ack)) {
-      sendError(res, 400, ErrorCode.BAD_FRAME, '"ack" must be a whole number ≥ 0');
+      replyError(res, 400, ErrorCode.BAD_FRAME, '"ack" must be a whole number ≥ 0');
       return;
     }
     sink.poll(res, ack);

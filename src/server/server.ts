@@ -2,12 +2,13 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { CloseCode, ErrorCode } from '../protocol/index.js';
+import { Cluster } from './cluster.js';
 import { handleConnect, handleSend } from './connect-endpoint.js';
 import { ServerContext } from './context.js';
 import { handleHealth, handlePublish, publish, type PublishAck } from './http-api.js';
 import { sendError } from './http-util.js';
 import { clientIp } from './limits.js';
-import { LongPollEndpoint } from './long-polling-endpoint.js';
+import { LongPollEndpoint, httpPollReply } from './long-polling-endpoint.js';
 import { resolveServerOptions, type ServerOptions } from './options.js';
 import { originAllowed, setCorsHeaders } from './origin.js';
 import { SseEndpoint } from './sse-endpoint.js';
@@ -52,6 +53,9 @@ export function createServer<Principal = unknown>(options: ServerOptions<Princip
   const sse = new SseEndpoint(context);
   const longPoll = new LongPollEndpoint(context);
   const websocket = new WebSocketEndpoint(context);
+  // With a broker that links nodes, any node serves any request of an SSE or long-poll connection.
+  const { bus } = resolved.broker;
+  const cluster = bus && context.node !== undefined ? new Cluster(context, bus, context.node, sse, longPoll) : undefined;
   const attached: Array<() => void> = [];
   let ownServer: Server | undefined;
   let closing: Promise<void> | undefined;
@@ -101,12 +105,19 @@ export function createServer<Principal = unknown>(options: ServerOptions<Princip
       req.resume();
       return sendError(res, 405, ErrorCode.NOT_FOUND, `${url.pathname} takes ${method}`, { Allow: method });
     }
+    const owner = cluster?.ownerOf(cid);
     switch (endpoint) {
-      case '/connect': return handleConnect(req, res, context, sse, longPoll);
-      case '/send': return handleSend(req, res, context, cid);
+      case '/connect':
+        await cluster?.ready();
+        return handleConnect(req, res, context, sse, longPoll);
+      case '/send':
+        return handleSend(req, res, context, cid, cluster && owner !== undefined ? (text) => cluster.relaySend(res, owner, cid, text) : undefined);
       case '/publish': return handlePublish(req, res, context);
-      case '/sse': return sse.open(req, res, cid);
-      default: return longPoll.poll(res, cid, url.searchParams.get('ack'));
+      case '/sse': return cluster && owner !== undefined ? cluster.relaySse(req, res, owner, cid) : sse.open(req, res, cid);
+      default: {
+        const ack = url.searchParams.get('ack');
+        return cluster && owner !== undefined ? cluster.relayPoll(res, owner, cid, ack) : longPoll.poll(httpPollReply(res), cid, ack);
+      }
     }
   }
 
@@ -156,6 +167,7 @@ export function createServer<Principal = unknown>(options: ServerOptions<Princip
     for (const stop of [...context.stopHooks]) stop();
     for (const connection of [...context.connections.values()]) connection.close(CloseCode.SERVICE_RESTART, 'server restart');
     websocket.close();
+    cluster?.close();
     while (context.closing.size > 0) await Promise.allSettled([...context.closing]);
     longPoll.close();
     context.hub.close();

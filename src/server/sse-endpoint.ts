@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CloseCode, ErrorCode, encodeWire } from '../protocol/index.js';
-import type { ConnectionSink } from './connection.js';
-import { newCid, type ServerContext } from './context.js';
+import type { Connection, ConnectionSink } from './connection.js';
+import type { ServerContext } from './context.js';
 import { sendError } from './http-util.js';
 
 interface Ticket {
@@ -21,7 +21,7 @@ export class SseEndpoint {
 
   /** Issues a ticket for an authenticated client whose IP slot is already taken. */
   issue(principal: unknown, ip: string): string {
-    const cid = newCid();
+    const cid = this.context.newCid();
     const timer = setTimeout(() => this.expire(cid), this.context.options.handshakeTimeout);
     this.tickets.set(cid, { principal, ip, timer });
     return cid;
@@ -29,24 +29,32 @@ export class SseEndpoint {
 
   /** Opens the stream of a ticket. */
   open(req: IncomingMessage, res: ServerResponse, cid: string): void {
-    const ticket = this.tickets.get(cid);
+    const ticket = this.take(cid);
     if (!ticket) {
       sendError(res, 404, ErrorCode.UNKNOWN_CONNECTION, 'Unknown, expired or already used cid');
       return;
     }
-    this.tickets.delete(cid);
-    clearTimeout(ticket.timer);
-    res.writeHead(200, {
-      'Content-Type': 'text/event-stream; charset=utf-8',
-      'Cache-Control': 'no-cache, no-transform',
-      'X-Accel-Buffering': 'no',
-      Connection: 'keep-alive',
-    });
-    res.flushHeaders();
-    req.socket.setNoDelay(true);
+    startEventStream(req, res);
     this.context.track(new Promise((resolve) => res.once('close', resolve)));
     const connection = this.context.open(cid, ticket.ip, ticket.principal, sseSink(res));
     res.once('close', () => connection.close(1006, 'stream closed'));
+  }
+
+  /**
+   * Opens the connection of a ticket on a sink of the caller's (a stream that another node
+   * holds and relays); undefined when the ticket is unknown, expired or used.
+   */
+  openOn(cid: string, sink: ConnectionSink): Connection | undefined {
+    const ticket = this.take(cid);
+    return ticket && this.context.open(cid, ticket.ip, ticket.principal, sink);
+  }
+
+  private take(cid: string): Ticket | undefined {
+    const ticket = this.tickets.get(cid);
+    if (!ticket) return undefined;
+    this.tickets.delete(cid);
+    clearTimeout(ticket.timer);
+    return ticket;
   }
 
   /** Forgets every ticket (shutdown). */
@@ -63,8 +71,20 @@ export class SseEndpoint {
   }
 }
 
+/** Answers `GET sse` with the headers of an event stream that starts at once. */
+export function startEventStream(req: IncomingMessage, res: ServerResponse): void {
+  res.writeHead(200, {
+    'Content-Type': 'text/event-stream; charset=utf-8',
+    'Cache-Control': 'no-cache, no-transform',
+    'X-Accel-Buffering': 'no',
+    Connection: 'keep-alive',
+  });
+  res.flushHeaders();
+  req.socket.setNoDelay(true);
+}
+
 /** One SSE event per wire message; the `bye` frame stands in for a close code. */
-function sseSink(res: ServerResponse): ConnectionSink {
+export function sseSink(res: ServerResponse): ConnectionSink {
   return {
     transport: 'sse',
     pingsWhenIdle: true,

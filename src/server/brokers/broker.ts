@@ -33,6 +33,18 @@ export interface BrokerHealth {
 }
 
 /**
+ * Point-to-point messages between the nodes of one deployment, so that any node can serve any
+ * request of an SSE or long-poll connection by relaying it to the node that holds it. Messages
+ * from one node to another arrive in the order they were sent, at most once.
+ */
+export interface NodeBus {
+  /** Sends `message` to node `node`; resolves to false when no such node is listening (it is gone). */
+  send(node: string, message: string): Promise<boolean>;
+  /** Delivers messages sent to `node` to `handler` once listening is active; the returned function stops it. */
+  listen(node: string, handler: (message: string) => void): Promise<() => void>;
+}
+
+/**
  * Storage and fan-out behind the server's transports. Transports never talk to a broker
  * directly: the hub does. A broker assigns gapless seqs per channel (from 1 within an epoch),
  * keeps bounded history, remembers publish ids for dedup, and tells live subscribers about
@@ -50,6 +62,8 @@ export interface Broker {
   subscribe(channel: string, listener: (message: StoredMessage) => void): Promise<() => void>;
   /** Current health. */
   health(): BrokerHealth;
+  /** How nodes sharing this broker reach each other; absent for a single-node broker. */
+  readonly bus?: NodeBus;
   /** Releases timers and connections. */
   close(): Promise<void>;
 }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
 import { ErrorCode } from '../../protocol/index.js';
 import type { Broker, BrokerHealth, PublishResult, ReadResult } from './broker.js';
+import { createRedisBus } from './redis-bus.js';
 import { createFanout } from './redis-fanout.js';
 import { parseRead, publishScript, readScript, resetScript, type TrackedRead } from './redis-scripts.js';
 
@@ -206,6 +207,14 @@ export function redisBroker(options: RedisBrokerOptions): Broker {
   commands.on('ready', onReady(commands));
   subscriber.on('ready', onReady(subscriber));
 
+  const bus = createRedisBus({
+    url: options.url,
+    // No command timeout: a subscribe made while Redis is down waits for it instead of failing for good.
+    redisOptions: { ...options.redisOptions, retryStrategy: redisOptions.retryStrategy },
+    publish: (name, payload) => run('publish', commands, 'command', () => commands.publish(name, payload)),
+    prefix,
+  });
+
   const watchdog = pingInterval > 0 ? setInterval(() => {
     for (const client of [commands, subscriber]) {
       if (client.status !== 'ready') continue;
@@ -239,6 +248,8 @@ export function redisBroker(options: RedisBrokerOptions): Broker {
 
     subscribe: (channel, listener) => fanout.subscribe(channel, listener),
 
+    bus,
+
     health(): BrokerHealth {
       if (closed) return { ok: false, detail: 'Redis broker is closed' };
       const down = [commands, subscriber].find((client) => client.status !== 'ready');
@@ -251,6 +262,7 @@ export function redisBroker(options: RedisBrokerOptions): Broker {
       closed = true;
       clearInterval(watchdog);
       fanout.clear();
+      bus.close();
       await Promise.all(
         [commands, subscriber].map(async (client) => {
           if (client.status === 'ready') await client.quit().catch(() => undefined);

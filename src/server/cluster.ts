@@ -1,0 +1,275 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { CloseCode, ErrorCode } from '../protocol/index.js';
+import type { NodeBus } from './brokers/broker.js';
+import { deliverSend } from './connect-endpoint.js';
+import type { Connection, ConnectionSink } from './connection.js';
+import type { ServerContext } from './context.js';
+import { httpPollReply, type LongPollEndpoint, type PollReply } from './long-polling-endpoint.js';
+import { sseSink, startEventStream, type SseEndpoint } from './sse-endpoint.js';
+
+/**
+ * How long (ms) a relay waits for the owner beyond what the request itself may take (a send
+ * is handled at once, a poll is held, a stream pings when idle): longer means the owner is gone.
+ */
+const RELAY_MARGIN_MS = 5000;
+
+/** Messages between nodes; `rid` numbers a relayed request on the node that relays it (`from`). */
+type BusMessage =
+  | { t: 'send'; from: string; rid: number; cid: string; body: string }
+  | { t: 'poll'; from: string; rid: number; cid: string; ack: string | null }
+  | { t: 'sse'; from: string; rid: number; cid: string }
+  /** The relaying node's stream went away. */
+  | { t: 'close'; from: string; rid: number }
+  /** The HTTP answer to a relayed request (an empty body with 204). */
+  | { t: 'res'; rid: number; status: number; body: string }
+  /** One wire message of a relayed stream. */
+  | { t: 'data'; rid: number; text: string }
+  /** A relayed stream ends with a `bye`. */
+  | { t: 'end'; rid: number; code: number; reason: string };
+
+type Answer = Extract<BusMessage, { t: 'res' }>;
+
+const gone = (res: ServerResponse) =>
+  httpPollReply(res).answer(404, JSON.stringify({ error: { code: ErrorCode.UNKNOWN_CONNECTION, message: 'The node that held this connection is gone' } }));
+
+/** Writes a relayed answer as the owner would have. */
+function writeAnswer(res: ServerResponse, answer: Answer | undefined): void {
+  if (!answer) return gone(res);
+  if (answer.status !== 204) return httpPollReply(res).answer(answer.status, answer.body);
+  if (!res.headersSent && !res.destroyed) res.writeHead(204).end();
+}
+
+/**
+ * Serves SSE and long-poll connections held by other nodes, so no sticky sessions are needed.
+ * A cid is `<node>.<random>`; a request for another node's cid is relayed to that node over
+ * the broker's {@link NodeBus}, and the connection's state (subscriptions, queue, long-poll
+ * frame numbers) never leaves its node. A `send` is answered once the owner has queued the
+ * frames, a `poll` with the owner's answer, and an SSE stream carries the wire messages the
+ * owner writes. A relay whose owner is gone (or silent for too long) answers 404
+ * UNKNOWN_CONNECTION or ends the stream: the client then reconnects and resumes elsewhere.
+ */
+export class Cluster {
+  private nextRid = 0;
+  /** Relayed requests waiting for the owner, by rid. */
+  private readonly waiting = new Map<number, { deliver(message: BusMessage): void; cancel(): void }>();
+  /** Streams this node owns that another node relays, by `from/rid`. */
+  private readonly streams = new Map<string, Connection>();
+  private readonly listening: Promise<(() => void) | undefined>;
+  private listened = false;
+
+  constructor(
+    private readonly context: ServerContext,
+    private readonly bus: NodeBus,
+    private readonly node: string,
+    private readonly sse: SseEndpoint,
+    private readonly longPoll: LongPollEndpoint,
+  ) {
+    this.listening = bus.listen(node, (text) => this.receive(text)).then(
+      (stop) => {
+        this.listened = true;
+        return stop;
+      },
+      () => undefined,
+    );
+  }
+
+  /**
+   * Resolves once other nodes can reach this one (bounded: with Redis down nothing would
+   * reach it anyway), so that no cid is handed out before its relays can arrive.
+   */
+  async ready(): Promise<void> {
+    if (this.listened) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.listening, new Promise((resolve) => (timer = setTimeout(resolve, RELAY_MARGIN_MS)))]);
+    clearTimeout(timer);
+  }
+
+  /** The node that holds `cid` when that is another node; undefined means "handle it here". */
+  ownerOf(cid: string): string | undefined {
+    const dot = cid.indexOf('.');
+    const owner = dot > 0 ? cid.slice(0, dot) : undefined;
+    return owner === this.node ? undefined : owner;
+  }
+
+  /** Relays the body of `POST send` and answers as the owner did. */
+  async relaySend(res: ServerResponse, owner: string, cid: string, body: string): Promise<void> {
+    writeAnswer(res, await this.ask(owner, { t: 'send', cid, body }, RELAY_MARGIN_MS));
+  }
+
+  /** Relays `GET poll` and answers as the owner did. */
+  async relayPoll(res: ServerResponse, owner: string, cid: string, ack: string | null): Promise<void> {
+    const { longPollHold, heartbeat } = this.context.options;
+    writeAnswer(res, await this.ask(owner, { t: 'poll', cid, ack }, Math.min(longPollHold, heartbeat) + RELAY_MARGIN_MS));
+  }
+
+  /** Relays `GET sse`: this node holds the stream and writes what the owner sends. */
+  relaySse(req: IncomingMessage, res: ServerResponse, owner: string, cid: string): void {
+    const rid = ++this.nextRid;
+    const sink = sseSink(res);
+    const { heartbeat, maxSendBuffer } = this.context.options;
+    let open = false;
+    let timer: NodeJS.Timeout | undefined;
+    const finish = () => {
+      clearTimeout(timer);
+      this.waiting.delete(rid);
+      this.context.stopHooks.delete(stop);
+    };
+    const abandon = () => {
+      if (!this.waiting.has(rid)) return;
+      finish();
+      void this.bus.send(owner, JSON.stringify({ t: 'close', from: this.node, rid } satisfies BusMessage));
+    };
+    // Until the first message the owner is answering the open; then it pings an idle stream
+    // every heartbeat. Silence for longer means it is gone: the client reconnects elsewhere.
+    const watch = (ms: number) => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        abandon();
+        if (open) res.destroy();
+        else gone(res);
+      }, ms);
+    };
+    const stop = () => {
+      abandon();
+      if (open) sink.end(CloseCode.SERVICE_RESTART, 'server restart');
+      else gone(res);
+    };
+    this.context.stopHooks.add(stop);
+    watch(RELAY_MARGIN_MS);
+    this.waiting.set(rid, {
+      deliver: (message) => {
+        if (message.t === 'res') {
+          finish();
+          writeAnswer(res, message);
+        } else if (message.t === 'end') {
+          finish();
+          sink.end(message.code, message.reason);
+        } else if (message.t === 'data') {
+          if (!open) {
+            open = true;
+            startEventStream(req, res);
+            this.context.track(new Promise((resolve) => res.once('close', resolve)));
+          }
+          sink.write(message.text, []);
+          if (res.writableLength > maxSendBuffer) {
+            abandon();
+            sink.end(CloseCode.SLOW_CONSUMER, 'slow consumer: send buffer over maxSendBuffer');
+          } else {
+            watch(2 * heartbeat + RELAY_MARGIN_MS);
+          }
+        }
+      },
+      cancel: stop,
+    });
+    res.once('close', abandon);
+    void this.bus.send(owner, JSON.stringify({ t: 'sse', from: this.node, rid, cid } satisfies BusMessage)).then((sent) => {
+      if (sent || !this.waiting.has(rid)) return;
+      finish();
+      gone(res);
+    });
+  }
+
+  /** Stops relaying: waiting relays end (404, or `bye` on a stream), and other nodes can no longer reach this one. */
+  close(): void {
+    for (const waiter of [...this.waiting.values()]) waiter.cancel();
+    // Not awaited: with Redis down the subscription may still be waiting to be made.
+    void this.listening.then((stop) => stop?.());
+  }
+
+  /** Sends a request to its owner; resolves with the answer, or undefined when the owner is gone. */
+  private ask(owner: string, request: { t: 'send'; cid: string; body: string } | { t: 'poll'; cid: string; ack: string | null }, timeout: number) {
+    const rid = ++this.nextRid;
+    return new Promise<Answer | undefined>((resolve) => {
+      const finish = (answer: Answer | undefined) => {
+        clearTimeout(timer);
+        this.waiting.delete(rid);
+        resolve(answer);
+      };
+      const timer = setTimeout(() => finish(undefined), timeout);
+      this.waiting.set(rid, {
+        deliver: (message) => {
+          if (message.t === 'res') finish(message);
+        },
+        cancel: () => finish(undefined),
+      });
+      void this.bus.send(owner, JSON.stringify({ ...request, from: this.node, rid } satisfies BusMessage)).then((sent) => {
+        if (!sent) finish(undefined);
+      });
+    });
+  }
+
+  private receive(text: string): void {
+    let message: BusMessage;
+    try {
+      message = JSON.parse(text) as BusMessage;
+    } catch {
+      return;
+    }
+    switch (message.t) {
+      case 'res':
+      case 'data':
+      case 'end':
+        this.waiting.get(message.rid)?.deliver(message);
+        return;
+      case 'send': {
+        const outcome = deliverSend(this.context, message.cid, message.body);
+        const body = outcome.status === 204 ? '' : JSON.stringify({ error: { code: outcome.code, message: outcome.message } });
+        this.reply(message.from, { t: 'res', rid: message.rid, status: outcome.status, body });
+        return;
+      }
+      case 'poll':
+        this.longPoll.poll(this.remoteReply(message.from, message.rid), message.cid, message.ack);
+        return;
+      case 'sse': {
+        const { from, rid, cid } = message;
+        const key = `${from}/${rid}`;
+        const connection = this.sse.openOn(cid, this.remoteSink(from, rid, key));
+        if (connection) this.streams.set(key, connection);
+        else {
+          const body = JSON.stringify({ error: { code: ErrorCode.UNKNOWN_CONNECTION, message: 'Unknown, expired or already used cid' } });
+          this.reply(from, { t: 'res', rid, status: 404, body });
+        }
+        return;
+      }
+      case 'close':
+        this.streams.get(`${message.from}/${message.rid}`)?.close(1006, 'stream closed');
+        return;
+    }
+  }
+
+  private reply(node: string, message: BusMessage): void {
+    void this.bus.send(node, JSON.stringify(message));
+  }
+
+  /** Answers a poll that another node received. */
+  private remoteReply(from: string, rid: number): PollReply {
+    let answered = false;
+    return {
+      answer: (status, body) => {
+        if (answered) return;
+        answered = true;
+        this.reply(from, { t: 'res', rid, status, body });
+      },
+      onClose: () => undefined,
+    };
+  }
+
+  /** The owner's end of a stream that node `from` holds. */
+  private remoteSink(from: string, rid: number, key: string): ConnectionSink {
+    return {
+      transport: 'sse',
+      pingsWhenIdle: true,
+      write: (text) => {
+        void this.bus.send(from, JSON.stringify({ t: 'data', rid, text } satisfies BusMessage)).then((sent) => {
+          if (!sent) this.streams.get(key)?.close(1006, 'relaying node gone');
+        });
+      },
+      // The relaying node watches its own buffer and drops a slow consumer itself.
+      pendingBytes: () => 0,
+      end: (code, reason) => {
+        this.streams.delete(key);
+        this.reply(from, { t: 'end', rid, code, reason });
+      },
+    };
+  }
+}

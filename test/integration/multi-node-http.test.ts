@@ -1,0 +1,167 @@
+// SSE and long polling over many nodes with no sticky sessions: a round-robin "load balancer"
+// sends every HTTP request of a connection (connect, stream or poll, send) to the next node, and
+// the nodes relay each request to the node that holds the connection over Redis.
+import { createServer as createHttpServer } from 'node:http';
+import type { Socket } from 'node:net';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createClient, type Client, type GapInfo, type MessageMeta } from '../../src/index.js';
+import { createServer, redisBroker, type LifelineServer } from '../../src/server.js';
+import { startRedis, type RedisProcess } from '../helpers/redis.js';
+
+const cleanup: (() => unknown)[] = [];
+
+afterEach(async () => {
+  for (const fn of cleanup.splice(0).reverse()) await fn();
+});
+
+interface Node {
+  port: number;
+  server: LifelineServer;
+  alive: boolean;
+  /** HTTP requests under /rt this node received. */
+  requests: string[];
+  /**
+   * Dies like a killed process: every socket is cut at once, nothing more is served. `hard`
+   * cuts its Redis links first, so no `bye` reaches a stream that another node relays.
+   */
+  kill(hard?: boolean): Promise<void>;
+}
+
+async function startNode(redis: RedisProcess): Promise<Node> {
+  const http = createHttpServer();
+  const sockets = new Set<Socket>();
+  http.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  const broker = redisBroker({ url: redis.url, keyPrefix: 'http:', reconnectDelay: () => 50, commandTimeout: 2000 });
+  const server = createServer({ broker, heartbeat: 2000 });
+  server.attach(http);
+  const requests: string[] = [];
+  http.prependListener('request', (req: { url?: string }) => requests.push(new URL(req.url ?? '/', 'http://x').pathname));
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const node: Node = {
+    port: (http.address() as { port: number }).port,
+    server,
+    alive: true,
+    requests,
+    async kill(hard = false) {
+      if (!node.alive) return;
+      node.alive = false;
+      if (hard) await broker.close();
+      for (const socket of sockets) socket.destroy();
+      http.close();
+      await server.close();
+      await broker.close();
+    },
+  };
+  cleanup.push(() => node.kill());
+  return node;
+}
+
+/** A round-robin load balancer: each request (a fetch, an EventSource) goes to the next live node. */
+function balancer(nodes: Node[]) {
+  let next = 0;
+  const retarget = (url: string | URL) => {
+    const live = nodes.filter((node) => node.alive);
+    const target = new URL(String(url));
+    target.port = String(live[next++ % live.length]!.port);
+    return target;
+  };
+  const fetchVia: typeof fetch = (input, init) => fetch(retarget(input instanceof Request ? input.url : input), init);
+  const EventSourceVia = class extends EventSource {
+    constructor(url: string | URL, init?: EventSourceInit) {
+      super(retarget(url), init);
+    }
+  };
+  return { fetch: fetchVia, EventSource: EventSourceVia };
+}
+
+function connect(nodes: Node[], transport: 'sse' | 'longpoll'): Client {
+  const client = createClient(`http://127.0.0.1:${nodes[0]!.port}/rt`, {
+    transports: [transport],
+    rememberTransport: false,
+    reconnect: { initialDelay: 50, maxDelay: 200 },
+    ...balancer(nodes),
+  });
+  cleanup.push(() => client.close());
+  return client;
+}
+
+function record(client: Client, channel: string) {
+  const messages: [unknown, MessageMeta][] = [];
+  const gaps: GapInfo[] = [];
+  const sub = client.subscribe(channel);
+  sub.on('message', (data, meta) => messages.push([data, meta]));
+  sub.on('gap', (gap) => gaps.push(gap));
+  return { sub, messages, gaps, seqs: () => messages.map(([, meta]) => meta.seq), data: () => messages.map(([data]) => data) };
+}
+
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+const waitFor = <T>(check: () => T, timeout = 15_000) => vi.waitFor(check, { timeout, interval: 10 });
+
+async function twoNodes() {
+  const redis = await startRedis();
+  cleanup.push(() => redis.dispose());
+  return [await startNode(redis), await startNode(redis)] as const;
+}
+
+describe.each(['sse', 'longpoll'] as const)('%s through a round-robin balancer over two nodes', (transport) => {
+  it('serves every request of one connection on either node: messages from both nodes and the client, exactly once, in order', { timeout: 30_000 }, async () => {
+    const nodes = await twoNodes();
+    const client = connect([...nodes], transport);
+    const states: string[] = [];
+    client.on('state', ({ to }) => states.push(to));
+    const feed = record(client, 'room');
+    await waitFor(() => expect(feed.sub.cursor).toBeDefined());
+
+    for (let i = 1; i <= 100; i++) await nodes[i % 2]!.server.publish('room', i);
+    const acks = [];
+    for (let i = 101; i <= 110; i++) acks.push(await client.publish('room', i));
+
+    await waitFor(() => expect(feed.messages).toHaveLength(110));
+    expect(feed.data()).toEqual(range(1, 110));
+    expect(feed.seqs()).toEqual(range(1, 110));
+    expect(acks.map((ack) => ack.seq)).toEqual(range(101, 110));
+    expect(feed.gaps).toEqual([]);
+    // One connection all along, held by one node, while both nodes answered its requests.
+    expect(states).not.toContain('reconnecting');
+    expect(nodes.map((node) => node.server.connections).sort()).toEqual([0, 1]);
+    const stream = transport === 'sse' ? '/rt/sse' : '/rt/poll';
+    for (const node of nodes) expect(node.requests.filter((path) => path === stream || path === '/rt/send').length).toBeGreaterThan(0);
+  });
+
+  it.each([false, true])('resumes through the other node when the node holding the connection is killed mid-stream (Redis links cut first: %s)', { timeout: 40_000 }, async (hard) => {
+    const nodes = await twoNodes();
+    const client = connect([...nodes], transport);
+    const states: string[] = [];
+    client.on('state', ({ to }) => states.push(to));
+    const feed = record(client, 'stream');
+    await waitFor(() => expect(feed.sub.cursor).toBeDefined());
+    const owner = nodes.find((node) => node.server.connections === 1)!;
+    const survivor = nodes.find((node) => node !== owner)!;
+
+    const total = 200;
+    const publishing = (async () => {
+      for (let i = 1; i <= total; i++) {
+        await survivor.server.publish('stream', { i });
+        if (i % 5 === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+    })();
+    await waitFor(() => expect(feed.messages.length).toBeGreaterThanOrEqual(40));
+    await owner.kill(hard);
+    const deliveredBeforeKill = feed.messages.length;
+    const published = Promise.all(range(1, 10).map((i) => client.publish('outbound', i)));
+    await publishing;
+
+    await waitFor(() => expect(feed.messages).toHaveLength(total));
+    expect(feed.seqs()).toEqual(range(1, total));
+    expect(feed.data()).toEqual(range(1, total).map((i) => ({ i })));
+    expect(feed.gaps).toEqual([]);
+    expect(deliveredBeforeKill).toBeLessThan(total);
+    expect(states).toContain('reconnecting');
+    expect(survivor.server.connections).toBe(1);
+    const acks = await published;
+    expect(acks.map((ack) => ack.seq).sort((x, y) => x - y)).toEqual(range(1, 10));
+  });
+});
