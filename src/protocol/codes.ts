@@ -63,8 +63,6 @@ export const CloseCode = {
   SLOW_CONSUMER: 4003,
   /** No frame arrived within heartbeat interval + grace. */
   HEARTBEAT_TIMEOUT: 4004,
-  /** Too many connections from one IP address. */
-  TOO_MANY_CONNECTIONS: 4005,
 } as const;
 
 /** One of the close codes above. */

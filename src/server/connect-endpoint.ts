@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCode, PROTOCOL_VERSION, decodeWire, isProblem } from '../protocol/index.js';
 import type { ServerContext } from './context.js';
-import { acceptFrames, receiveFrames } from './inbound.js';
+import { acceptFrames, fitFrames, maxWireSize, receiveFrames } from './inbound.js';
 import { clientIp } from './limits.js';
 import type { LongPollEndpoint } from './long-polling-endpoint.js';
 import type { SseEndpoint } from './sse-endpoint.js';
@@ -63,7 +63,7 @@ export function deliverSend(context: ServerContext, cid: string, text: string): 
   }
   const frames = decodeWire(text);
   if (isProblem(frames)) return { status: 400, code: frames.problem, message: frames.message };
-  if (acceptFrames(connection, frames, context.options)) receiveFrames(connection, frames, context);
+  if (acceptFrames(connection, frames, context.options)) receiveFrames(connection, fitFrames(connection, frames, text, context.options), context);
   return { status: 204 };
 }
 
@@ -86,7 +86,7 @@ export async function handleSend(
     req.resume();
     return sendError(res, 404, ErrorCode.UNKNOWN_CONNECTION, 'Unknown or closed cid');
   }
-  const text = await body(req, res, context.options.maxMessageSize);
+  const text = await body(req, res, maxWireSize(context.options));
   if (text === undefined) return;
   if (relay) return relay(text);
   answerSend(res, deliverSend(context, cid, text));

@@ -93,6 +93,8 @@ export class Connection {
   close(code: number, reason: string): void {
     if (this.isClosed) return;
     if (code !== CloseCode.SLOW_CONSUMER) this.flush();
+    // The last flush may itself have closed the connection (its buffer overflowed).
+    if (this.isClosed) return;
     this.isClosed = true;
     clearImmediate(this.flushHandle);
     clearTimeout(this.idleTimer);

@@ -11,6 +11,12 @@ export interface InboundContext {
   options: ResolvedServerOptions;
 }
 
+/** Backoff (ms) of a publish the broker failed: first retry, and the cap. */
+const RETRY_FIRST = 250;
+const RETRY_MAX = 5_000;
+/** Waits without keeping the process alive (a closing server doesn't wait for retries). */
+const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
 const validName = (value: unknown, max: number): value is string =>
   typeof value === 'string' && value.length > 0 && value.length <= max;
 
@@ -35,8 +41,26 @@ export function splitWire(connection: Connection, text: string, options: Resolve
     connection.send(refusal(decoded.problem, decoded.message));
     return undefined;
   }
-  return acceptFrames(connection, decoded, options) ? decoded : undefined;
+  return acceptFrames(connection, decoded, options) ? fitFrames(connection, decoded, text, options) : undefined;
 }
+
+/**
+ * The frames of `text` that fit `maxMessageSize`. A large message may be a batch of fine frames
+ * (a client resending its outbox after a reconnect): only the frames over the limit are refused,
+ * each by its id or channel, so the client can settle them instead of resending them forever.
+ */
+export function fitFrames(connection: Connection, frames: unknown[], text: string, options: ResolvedServerOptions): unknown[] {
+  if (Buffer.byteLength(text) <= options.maxMessageSize) return frames;
+  return frames.filter((raw) => {
+    const size = Buffer.byteLength(JSON.stringify(raw) ?? '');
+    if (size <= options.maxMessageSize) return true;
+    connection.send(refusal(ErrorCode.FRAME_TOO_LARGE, `Frame of ${size} bytes exceeds maxMessageSize (${options.maxMessageSize})`, raw));
+    return false;
+  });
+}
+
+/** Largest wire message (bytes) a client may send: maxFramesPerMessage frames of maxMessageSize. */
+export const maxWireSize = (options: ResolvedServerOptions): number => options.maxMessageSize * options.maxFramesPerMessage;
 
 /** False (after sending `TOO_MANY_FRAMES`) when a wire message holds more frames than allowed. */
 export function acceptFrames(connection: Connection, frames: readonly unknown[], options: ResolvedServerOptions): boolean {
@@ -113,11 +137,18 @@ async function handleFrame(connection: Connection, raw: unknown, context: Inboun
         connection.send(refusal(ErrorCode.FORBIDDEN, `Not allowed to publish to "${channel}"`, frame));
         return;
       }
-      try {
-        const result = await context.options.broker.publish(channel, data, id);
-        connection.send({ type: 'ack', id, channel, epoch: result.epoch, seq: result.seq });
-      } catch (error) {
-        connection.send(refusal(ErrorCode.BROKER_UNAVAILABLE, `Publish to "${channel}" failed: ${errorMessage(error)}`, frame));
+      // A failed publish may still have landed (a reply lost to a Redis timeout), so it is never
+      // refused: the server retries it with the same id, which the broker's dedup makes safe,
+      // and acks once it is in the log. The error frame carries no id: it informs, it doesn't settle.
+      for (let attempt = 0; !connection.closed; attempt++) {
+        try {
+          const result = await context.options.broker.publish(channel, data, id);
+          connection.send({ type: 'ack', id, channel, epoch: result.epoch, seq: result.seq });
+          return;
+        } catch (error) {
+          if (attempt === 0) connection.send(refusal(ErrorCode.BROKER_UNAVAILABLE, `Publish to "${channel}" failed, retrying: ${errorMessage(error)}`));
+          await pause(Math.min(RETRY_MAX, RETRY_FIRST * 2 ** attempt) * (0.5 + Math.random() / 2));
+        }
       }
       return;
     }

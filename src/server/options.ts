@@ -75,7 +75,10 @@ export interface ServerOptions<Principal = unknown> {
    */
   authorize?(principal: Principal, channel: string, action: AuthorizeAction): boolean | Promise<boolean>;
   /**
-   * Largest wire message (bytes) accepted from a client on any transport, and largest HTTP body.
+   * Largest frame (bytes) accepted from a client; a bigger one is refused alone with
+   * `FRAME_TOO_LARGE` (naming its publish id). A wire message may hold `maxFramesPerMessage`
+   * such frames; one over `maxMessageSize × maxFramesPerMessage` closes the WebSocket with 1009
+   * (HTTP 413 on `/send`). Also the largest body of the publish API.
    * @default 65536
    */
   maxMessageSize?: number;

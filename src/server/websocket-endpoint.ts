@@ -6,7 +6,7 @@ import {
 } from '../protocol/index.js';
 import type { ConnectionSink } from './connection.js';
 import { newCid, type ServerContext } from './context.js';
-import { acceptFrames, receiveFrames, splitWire } from './inbound.js';
+import { acceptFrames, maxWireSize, receiveFrames, splitWire } from './inbound.js';
 
 /** How long a closing WebSocket may take to finish its close handshake before it is cut. */
 const CLOSE_GRACE_MS = 1000;
@@ -43,7 +43,7 @@ export class WebSocketEndpoint {
   constructor(private readonly context: ServerContext) {
     this.wss = new WebSocketServer({
       noServer: true,
-      maxPayload: context.options.maxMessageSize,
+      maxPayload: maxWireSize(context.options),
       // Compression would cost CPU per connection and opens compression-oracle attacks.
       perMessageDeflate: false,
       clientTracking: false,

@@ -14,16 +14,34 @@ afterEach(async () => {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe.each(transports)('%s limits', (transport) => {
-  it('maxMessageSize: an oversized message is refused (1009 / 413), other connections go on', async () => {
-    const { url, server } = await start({ maxMessageSize: 1024 });
+  it('maxMessageSize: an oversized frame is refused by its id, the frames beside it go through, the connection lives', async () => {
+    const { url, server } = await start({ maxMessageSize: 1024, maxFramesPerMessage: 4 });
+    const c = await connectRaw(transport, url);
+    // Over maxMessageSize as a whole, but only one frame is itself too large.
+    const batch = [
+      { type: 'pub', id: 'small1', channel: 'c', data: 'x'.repeat(600) },
+      { type: 'pub', id: 'big', channel: 'c', data: 'x'.repeat(2000) },
+      { type: 'pub', id: 'small2', channel: 'c', data: 'x'.repeat(600) },
+    ];
+    expect(await c.send(batch)).toBe(transport === 'websocket' ? 101 : 204);
+    expect(await c.frame('error')).toMatchObject({ code: 'FRAME_TOO_LARGE', id: 'big', channel: 'c' });
+    expect(await c.frame('ack', (f) => f.id === 'small1')).toMatchObject({ seq: 1 });
+    expect(await c.frame('ack', (f) => f.id === 'small2')).toMatchObject({ seq: 2 });
+    await c.send([{ type: 'ping' }]);
+    await c.frame('pong');
+    expect((await server.publish('c', 1)).seq).toBe(3);
+  });
+
+  it('a message over maxMessageSize × maxFramesPerMessage is refused whole (1009 / 413), other connections go on', async () => {
+    const { url, server } = await start({ maxMessageSize: 1024, maxFramesPerMessage: 2 });
     const other = await connectRaw(transport, url);
     const c = await connectRaw(transport, url);
-    const big = JSON.stringify([{ type: 'pub', id: 'big', channel: 'c', data: 'x'.repeat(2000) }]);
+    const huge = JSON.stringify([{ type: 'pub', id: 'big', channel: 'c', data: 'x'.repeat(3000) }]);
     if (transport === 'websocket') {
-      await c.send(big);
+      await c.send(huge);
       expect((await c.ended).code).toBe(1009);
     } else {
-      const res = await http(`${url}/send?cid=${c.cid}`, { method: 'POST', body: big });
+      const res = await http(`${url}/send?cid=${c.cid}`, { method: 'POST', body: huge });
       expect(res).toMatchObject({ status: 413, body: { error: { code: 'FRAME_TOO_LARGE' } } });
     }
     await other.send([{ type: 'ping' }]);
