@@ -59,6 +59,15 @@ export function memoryBroker(options: MemoryBrokerOptions = {}): Broker {
   // Insertion-ordered, so the oldest ids sit at the front and expire first.
   const seen = new Map<string, { result: PublishResult; at: number }>();
 
+  // Expired history goes even from channels nobody touches any more. A channel that was ever
+  // published to keeps its head for the broker's lifetime: forgetting it would hand out its
+  // seqs again within the same epoch.
+  const sweeper = setInterval(() => {
+    const t = now();
+    for (const entry of channels.values()) trim(entry, t);
+  }, Math.max(1000, Math.min(historyTtl, 60_000)));
+  sweeper.unref?.();
+
   const log = (channel: string): ChannelLog => {
     let entry = channels.get(channel);
     if (!entry) channels.set(channel, (entry = { head: 0, entries: [], listeners: new Set() }));
@@ -97,7 +106,9 @@ export function memoryBroker(options: MemoryBrokerOptions = {}): Broker {
     },
 
     async read(channel, after): Promise<ReadResult> {
-      const entry = log(channel);
+      const entry = channels.get(channel);
+      // An unknown channel is an empty log; reading it must not create it.
+      if (!entry) return { epoch, head: 0, first: 1, messages: [] };
       trim(entry, now());
       const messages = entry.entries
         .filter((m) => m.seq > after)
@@ -110,12 +121,15 @@ export function memoryBroker(options: MemoryBrokerOptions = {}): Broker {
       entry.listeners.add(listener);
       return () => {
         entry.listeners.delete(listener);
+        // A channel only ever subscribed to, never published to, has nothing to remember.
+        if (!entry.listeners.size && !entry.head && channels.get(channel) === entry) channels.delete(channel);
       };
     },
 
     health: () => ({ ok: true }),
 
     async close() {
+      clearInterval(sweeper);
       for (const entry of channels.values()) entry.listeners.clear();
     },
   };
