@@ -49,6 +49,8 @@ export const CloseCode = {
   NORMAL: 1000,
   /** The peer sent something that breaks the protocol and cannot go on. */
   PROTOCOL_ERROR: 1002,
+  /** The client sent frames faster than the server could handle them (a backlog over its limit). */
+  POLICY_VIOLATION: 1008,
   /** A wire message exceeded the size limit. */
   TOO_LARGE: 1009,
   /** The server hit an unexpected error. */

@@ -34,6 +34,8 @@ export class Connection {
   readonly subscriptions = new Map<string, Subscription>();
   /** Serialises the handling of this connection's incoming wire messages. */
   inbox: Promise<void> = Promise.resolve();
+  /** Frames received and not handled yet (they wait in `inbox`). */
+  waitingFrames = 0;
   private queue: ServerFrame[] = [];
   private flushHandle: NodeJS.Immediate | undefined;
   private idleTimer: NodeJS.Timeout | undefined;

@@ -1,5 +1,5 @@
 import {
-  ErrorCode, decodeWire, isProblem, validateClientFrame, type ClientFrame, type ErrorFrame, type WireProblem,
+  CloseCode, ErrorCode, decodeWire, isProblem, validateClientFrame, type ClientFrame, type ErrorFrame, type WireProblem,
 } from '../protocol/index.js';
 import type { Connection } from './connection.js';
 import { errorMessage, type Hub } from './hub.js';
@@ -74,15 +74,25 @@ export function acceptFrames(connection: Connection, frames: readonly unknown[],
  * A frame that throws unexpectedly ends the connection with 1011, never the process.
  */
 export function receiveFrames(connection: Connection, frames: readonly unknown[], context: InboundContext): void {
+  // A slow authorize hook or broker must not let one client queue unbounded work and memory.
+  connection.waitingFrames += frames.length;
+  if (connection.waitingFrames > maxWaitingFrames(context.options)) {
+    connection.close(CloseCode.POLICY_VIOLATION, 'too many frames waiting to be handled');
+    return;
+  }
   connection.inbox = connection.inbox
     .then(async () => {
       for (const raw of frames) {
+        connection.waitingFrames--;
         if (connection.closed) return;
         await handleFrame(connection, raw, context);
       }
     })
-    .catch(() => connection.close(1011, 'internal error'));
+    .catch(() => connection.close(CloseCode.INTERNAL, 'internal error'));
 }
+
+/** Most frames a connection may have waiting to be handled: ten full wire messages. */
+export const maxWaitingFrames = (options: ResolvedServerOptions): number => 10 * options.maxFramesPerMessage;
 
 /** Handles one wire message of text from a client. */
 export function receiveWire(connection: Connection, text: string, context: InboundContext): void {

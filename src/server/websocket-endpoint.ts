@@ -6,7 +6,7 @@ import {
 } from '../protocol/index.js';
 import type { ConnectionSink } from './connection.js';
 import { newCid, type ServerContext } from './context.js';
-import { acceptFrames, maxWireSize, receiveFrames, splitWire } from './inbound.js';
+import { acceptFrames, maxWaitingFrames, maxWireSize, receiveFrames, splitWire } from './inbound.js';
 
 /** How long a closing WebSocket may take to finish its close handshake before it is cut. */
 const CLOSE_GRACE_MS = 1000;
@@ -100,7 +100,9 @@ export class WebSocketEndpoint {
       }
       // Messages that arrive while authenticate runs are kept and handled in order afterwards.
       const early: string[] = [];
-      const keep = (more: RawData) => early.push(text(more));
+      const keep = (more: RawData) => {
+        if (early.push(text(more)) > maxWaitingFrames(options)) ws.close(CloseCode.POLICY_VIOLATION, 'too many messages before authentication');
+      };
       ws.on('message', keep);
       void context.authenticate(hello.token, 'websocket', request).then((auth) => {
         ws.off('message', keep);
