@@ -91,8 +91,8 @@ export function receiveFrames(connection: Connection, frames: readonly unknown[]
     .catch(() => connection.close(CloseCode.INTERNAL, 'internal error'));
 }
 
-/** Most frames a connection may have waiting to be handled: ten full wire messages. */
-export const maxWaitingFrames = (options: ResolvedServerOptions): number => 10 * options.maxFramesPerMessage;
+/** Most frames a connection may have waiting to be handled: sixteen full wire messages. */
+export const maxWaitingFrames = (options: ResolvedServerOptions): number => 16 * options.maxFramesPerMessage;
 
 /** Handles one wire message of text from a client. */
 export function receiveWire(connection: Connection, text: string, context: InboundContext): void {

@@ -49,14 +49,14 @@ describe.each(transports)('%s limits', (transport) => {
     expect((await server.publish('c', 1)).seq).toBe(1);
   });
 
-  it('a client that queues more than 10 × maxFramesPerMessage frames behind a slow authorize is closed with 1008, others go on', async () => {
+  it('a client that queues more than 16 × maxFramesPerMessage frames behind a slow authorize is closed with 1008, others go on', async () => {
     let release!: () => void;
     const slow = new Promise<void>((resolve) => (release = resolve));
     const { url, server } = await start({ maxFramesPerMessage: 2, authorize: async () => (await slow, true) });
     const other = await connectRaw(transport, url);
     const c = await connectRaw(transport, url);
     try {
-      for (let i = 0; i < 11; i++) await c.send([{ type: 'sub', channel: `a${i}` }, { type: 'sub', channel: `b${i}` }]).catch(() => 0);
+      for (let i = 0; i < 17; i++) await c.send([{ type: 'sub', channel: `a${i}` }, { type: 'sub', channel: `b${i}` }]).catch(() => 0);
       expect((await c.ended).code).toBe(1008);
       await other.send([{ type: 'ping' }]);
       await other.frame('pong');
