@@ -39,7 +39,8 @@ const vitestOk = step('vitest', 'npx', ['vitest', 'run', '--reporter=default', '
 const vitest = readJson(vitestFile);
 if (vitest) {
   passed += vitest.numPassedTests;
-  failed += vitest.numFailedTests + (vitest.numTotalTests === 0 ? 1 : 0);
+  // Skipped or todo tests would hide what they were meant to check: they count as failures.
+  failed += vitest.numFailedTests + (vitest.numPendingTests ?? 0) + (vitest.numTodoTests ?? 0) + (vitest.numTotalTests === 0 ? 1 : 0);
   // A suite that failed to load has no failed tests but must not pass silently.
   if (!vitestOk && vitest.numFailedTests === 0) failed++;
 } else failed++;

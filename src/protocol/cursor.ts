@@ -13,7 +13,7 @@ export interface Cursor {
 export function isCursor(value: unknown): value is Cursor {
   if (typeof value !== 'object' || value === null) return false;
   const { epoch, seq } = value as Record<string, unknown>;
-  return typeof epoch === 'string' && epoch.length > 0 && epoch.length <= 64 && isSeq(seq);
+  return typeof epoch === 'string' && epoch.length > 0 && epoch.length <= 256 && isSeq(seq);
 }
 
 /** True for a whole, non-negative, safe sequence number. */
