@@ -42,7 +42,7 @@ export interface ClientOptions {
   maxMessageSize?: number;
   /** Remember the working transport per URL in sessionStorage for 30 minutes and start there. @default true */
   rememberTransport?: boolean;
-  /** Source of randomness in [0, 1) for backoff jitter and publish ids. @default Math.random */
+  /** Source of randomness in [0, 1) for backoff jitter (publish ids use their own, so clients never share them). @default Math.random */
   random?: () => number;
 }
 

@@ -49,7 +49,9 @@ export function createSession(url: string, options: ClientOptions | undefined, k
   const outbox = new Map<string, [text: string, resolve: (position: Cursor) => void, reject: (error: Error) => void]>();
   // Ids are a random prefix and a counter: unique per client, stable across resends, which is
   // what makes a publish idempotent on the server.
-  const idPrefix = o.random().toString(36).slice(2, 10);
+  // Math.random, not the injectable `random`: two clients given the same seeded sequence must
+  // still not share ids, or the server would take one's publish for a repeat of the other's.
+  const idPrefix = Math.random().toString(36).slice(2, 12);
   let published = 0;
   const timers: ReturnType<typeof setTimeout>[] = [];
   const flaps: Record<string, number[]> = {};
@@ -196,7 +198,9 @@ export function createSession(url: string, options: ClientOptions | undefined, k
     const { name } = current!;
     const now = Date.now();
     if (now - adoptedAt >= o.stableAfter) attempt = 0;
-    else {
+    // A close the server asked for (`bye`: a restart, a slow consumer) says nothing about the
+    // network path, so it never counts as a flap.
+    else if (error?.code !== 'SERVER_CLOSED') {
       const recent = (flaps[name] = (flaps[name] ?? []).filter((t) => now - t < Flap.Window));
       if (recent.push(now) >= Flap.Count) demotedUntil[name] = now + Flap.Demote;
     }

@@ -126,7 +126,7 @@ describe('attach(httpServer)', () => {
 });
 
 describe('close()', () => {
-  it('closes WebSockets with 1012, ends SSE with bye 1012, answers a pending poll with [bye], then resolves', async () => {
+  it('closes WebSockets with bye 1012 and close code 1012, ends SSE with bye 1012, answers a pending poll with [bye], then resolves', async () => {
     const { url, server } = await start({ longPollHold: 10_000 });
     const ws = await connectRaw('websocket', url);
     const sse = await connectRaw('sse', url);
@@ -137,6 +137,7 @@ describe('close()', () => {
     await server.close();
     expect(server.connections).toBe(0);
     expect((await ws.ended).code).toBe(1012);
+    expect(ws.messages.at(-1)).toEqual([{ type: 'bye', code: 1012, reason: expect.any(String) }]);
     expect((await sse.ended).code).toBe(1012);
     expect(sse.messages.at(-1)).toEqual([{ type: 'bye', code: 1012, reason: expect.any(String) }]);
     expect((await pending).body).toEqual([{ type: 'bye', code: 1012, reason: expect.any(String) }]);

@@ -49,7 +49,6 @@ describe('the client follows the schedule', () => {
     let i = 0;
     const { client, fake } = fakeClient({ random: () => randoms[i++ % randoms.length]!, reconnect: { initialDelay: 200, maxDelay: 3000 } }, ['websocket']);
     await flush();
-    i = 0; // the first random number went to the publish id prefix
     for (const delay of [100, 360, 80, 800, 1500, 2970]) {
       fake.last().fail();
       await expectNextAttemptAfter(fake, delay);

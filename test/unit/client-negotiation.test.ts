@@ -215,6 +215,19 @@ describe('flap demotion and upward probe', () => {
     client.close();
   });
 
+  it('does not count closes the server asked for (bye: a rolling restart) as flaps', async () => {
+    const { client, fake } = fakeClient({ reconnect: { initialDelay: 100, maxDelay: 100 } });
+    await flush();
+    for (let i = 0; i < 4; i++) {
+      fake.last().welcome();
+      await vi.advanceTimersByTimeAsync(1000);
+      fake.last().deliver({ type: 'bye', code: 1012, reason: 'service restart' });
+      await vi.advanceTimersByTimeAsync(100);
+    }
+    expect(fake.connections.map((c) => c.name)).toEqual(Array(5).fill('websocket'));
+    client.close();
+  });
+
   it('does not demote a transport whose connections lived long enough', async () => {
     const { client, fake } = fakeClient({ reconnect: { initialDelay: 100, maxDelay: 100 } });
     await flush();

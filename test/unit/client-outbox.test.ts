@@ -35,6 +35,22 @@ describe('publish and the outbox', () => {
     for (const p of pending) await expect(p).rejects.toMatchObject({ code: 'CLOSED' });
   });
 
+  it('gives two clients different ids even when both are handed the same seeded random', async () => {
+    const seeded = () => 0.5;
+    const a = fakeClient({ random: seeded });
+    const b = fakeClient({ random: seeded });
+    await flush();
+    a.fake.last().welcome();
+    b.fake.last().welcome();
+    const pending = [a.client.publish('room', 'from a'), b.client.publish('room', 'from b')];
+    const [idA] = a.fake.last().frames('pub').map((p) => p.id);
+    const [idB] = b.fake.last().frames('pub').map((p) => p.id);
+    expect(idA).not.toBe(idB);
+    a.client.close();
+    b.client.close();
+    for (const p of pending) await expect(p).rejects.toMatchObject({ code: 'CLOSED' });
+  });
+
   it('holds publishes made while disconnected and sends them after the welcome', async () => {
     const { client, fake } = fakeClient();
     const result = client.publish('chat', 'early');

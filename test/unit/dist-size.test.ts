@@ -24,7 +24,7 @@ globalThis.client = client;
 
 // Strings that only the SSE and long-polling transports carry: their endpoints and wire details.
 // (Not `EventSource` alone: the core names it among the injectable constructors.)
-const sseOrLongPollMarkers = ['sse?cid', 'poll?cid', 'send?cid', '&ack=', '"connect"', 'text/plain', 'Bearer '];
+const sseOrLongPollMarkers = ['sse?cid', 'poll?cid', 'send?cid', '&ack=', '"connect"', 'Bearer '];
 /** Which of `markers` occur in `code` (a list, so a failure names them without dumping the bundle). */
 const present = (code: string, markers: readonly string[]) => markers.filter((marker) => code.includes(marker));
 

@@ -153,8 +153,8 @@ describe.each([
     firstHeld.resolve();
     await vi.waitFor(() => expect(sends).toHaveLength(2));
     expect(sends).toEqual([
-      { url: `${base}/send?cid=c%2F1`, type: 'text/plain', body: '[{"type":"sub","channel":"a"}]' },
-      { url: `${base}/send?cid=c%2F1`, type: 'text/plain', body: '[{"type":"unsub","channel":"a"}]' },
+      { url: `${base}/send?cid=c%2F1`, type: 'text/plain;charset=UTF-8', body: '[{"type":"sub","channel":"a"}]' },
+      { url: `${base}/send?cid=c%2F1`, type: 'text/plain;charset=UTF-8', body: '[{"type":"unsub","channel":"a"}]' },
     ]);
     expect(closes).toEqual([]);
     transport.close();
