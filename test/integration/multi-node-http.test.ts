@@ -1,11 +1,9 @@
 // SSE and long polling over many nodes with no sticky sessions: a round-robin "load balancer"
 // sends every HTTP request of a connection (connect, stream or poll, send) to the next node, and
 // the nodes relay each request to the node that holds the connection over Redis.
-import { createServer as createHttpServer } from 'node:http';
-import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createClient, type Client, type GapInfo, type MessageMeta } from '../../src/index.js';
-import { createServer, redisBroker, type LifelineServer } from '../../src/server.js';
+import { createClient, type Client } from '../../src/index.js';
+import { range, record, startNode, type Node } from '../helpers/multi-node.js';
 import { startRedis, type RedisProcess } from '../helpers/redis.js';
 
 const cleanup: (() => unknown)[] = [];
@@ -14,50 +12,7 @@ afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
 });
 
-interface Node {
-  port: number;
-  server: LifelineServer;
-  alive: boolean;
-  /** HTTP requests under /rt this node received. */
-  requests: string[];
-  /**
-   * Dies like a killed process: every socket is cut at once, nothing more is served. `hard`
-   * cuts its Redis links first, so no `bye` reaches a stream that another node relays.
-   */
-  kill(hard?: boolean): Promise<void>;
-}
-
-async function startNode(redis: RedisProcess): Promise<Node> {
-  const http = createHttpServer();
-  const sockets = new Set<Socket>();
-  http.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
-  const broker = redisBroker({ url: redis.url, keyPrefix: 'http:', reconnectDelay: () => 50, commandTimeout: 2000 });
-  const server = createServer({ broker, heartbeat: 2000 });
-  server.attach(http);
-  const requests: string[] = [];
-  http.prependListener('request', (req: { url?: string }) => requests.push(new URL(req.url ?? '/', 'http://x').pathname));
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  const node: Node = {
-    port: (http.address() as { port: number }).port,
-    server,
-    alive: true,
-    requests,
-    async kill(hard = false) {
-      if (!node.alive) return;
-      node.alive = false;
-      if (hard) await broker.close();
-      for (const socket of sockets) socket.destroy();
-      http.close();
-      await server.close();
-      await broker.close();
-    },
-  };
-  cleanup.push(() => node.kill());
-  return node;
-}
+const startHttpNode = (redis: RedisProcess) => startNode(redis, 'http:', (kill) => cleanup.push(kill));
 
 /** A round-robin load balancer: each request (a fetch, an EventSource) goes to the next live node. */
 function balancer(nodes: Node[]) {
@@ -88,22 +43,12 @@ function connect(nodes: Node[], transport: 'sse' | 'longpoll'): Client {
   return client;
 }
 
-function record(client: Client, channel: string) {
-  const messages: [unknown, MessageMeta][] = [];
-  const gaps: GapInfo[] = [];
-  const sub = client.subscribe(channel);
-  sub.on('message', (data, meta) => messages.push([data, meta]));
-  sub.on('gap', (gap) => gaps.push(gap));
-  return { sub, messages, gaps, seqs: () => messages.map(([, meta]) => meta.seq), data: () => messages.map(([data]) => data) };
-}
-
-const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 const waitFor = <T>(check: () => T, timeout = 15_000) => vi.waitFor(check, { timeout, interval: 10 });
 
 async function twoNodes() {
   const redis = await startRedis();
   cleanup.push(() => redis.dispose());
-  return [await startNode(redis), await startNode(redis)] as const;
+  return [await startHttpNode(redis), await startHttpNode(redis)] as const;
 }
 
 describe.each(['sse', 'longpoll'] as const)('%s through a round-robin balancer over two nodes', (transport) => {

@@ -2,11 +2,9 @@
 // node reach every node; a client whose node dies resumes through another with every message
 // exactly once; Redis going away degrades health without dropping clients, and on return the
 // stream either continues (data kept) or starts a new epoch that the client sees as a gap.
-import { createServer as createHttpServer } from 'node:http';
-import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createClient, type Client, type GapInfo, type MessageMeta } from '../../src/index.js';
-import { createServer, redisBroker, type Broker, type LifelineServer } from '../../src/server.js';
+import { createClient, type Client } from '../../src/index.js';
+import { range, record, startNode, type Node } from '../helpers/multi-node.js';
 import { startRedis, type RedisProcess } from '../helpers/redis.js';
 
 const API_KEY = 'multi-node-key';
@@ -16,41 +14,7 @@ afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
 });
 
-/** One node: a Lifeline server with its own Redis broker, on an http server whose sockets the test can cut. */
-interface Node {
-  url: string;
-  port: number;
-  server: LifelineServer;
-  broker: Broker;
-  /** Dies like a killed process: every socket is cut at once (clients see 1006), nothing more is served. */
-  kill(): Promise<void>;
-}
-
-async function startNode(redis: RedisProcess, keyPrefix: string): Promise<Node> {
-  const http = createHttpServer();
-  const sockets = new Set<Socket>();
-  http.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
-  const broker = redisBroker({ url: redis.url, keyPrefix, reconnectDelay: () => 50, commandTimeout: 2000 });
-  const server = createServer({ broker, apiKey: API_KEY, heartbeat: 2000 });
-  server.attach(http);
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  const port = (http.address() as { port: number }).port;
-  let dead = false;
-  const kill = async () => {
-    if (dead) return;
-    dead = true;
-    for (const socket of sockets) socket.destroy();
-    http.close();
-    // Releases the server's timers; its connections are already gone.
-    await server.close();
-    await broker.close();
-  };
-  cleanup.push(kill);
-  return { url: `http://127.0.0.1:${port}/rt`, port, server, broker, kill };
-}
+const startKeyedNode = (redis: RedisProcess, keyPrefix: string) => startNode(redis, keyPrefix, (kill) => cleanup.push(kill), { apiKey: API_KEY });
 
 async function redisFor(persistent = false) {
   const redis = await startRedis({ persistent });
@@ -83,15 +47,6 @@ function connect(url: string, pick?: () => Node): Client {
   return client;
 }
 
-function record(client: Client, channel: string) {
-  const messages: [unknown, MessageMeta][] = [];
-  const gaps: GapInfo[] = [];
-  const sub = client.subscribe(channel);
-  sub.on('message', (data, meta) => messages.push([data, meta]));
-  sub.on('gap', (gap) => gaps.push(gap));
-  return { sub, messages, gaps, seqs: () => messages.map(([, meta]) => meta.seq), data: () => messages.map(([data]) => data) };
-}
-
 const publishOver = (node: Node, channel: string, data: unknown) =>
   fetch(`${node.url}/publish`, {
     method: 'POST',
@@ -101,13 +56,12 @@ const publishOver = (node: Node, channel: string, data: unknown) =>
 
 const health = async (node: Node) => (await fetch(`${node.url}/health`)).json() as Promise<{ status: string; connections: number; broker: { ok: boolean; detail?: string } }>;
 
-const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 const waitFor = <T>(check: () => T, timeout = 10_000) => vi.waitFor(check, { timeout, interval: 10 });
 
 describe('many nodes over Redis', () => {
   it('delivers publishes made through any node to clients on every node, in one order', async () => {
     const redis = await redisFor();
-    const nodes = [await startNode(redis, 'fan:'), await startNode(redis, 'fan:'), await startNode(redis, 'fan:')];
+    const nodes = [await startKeyedNode(redis, 'fan:'), await startKeyedNode(redis, 'fan:'), await startKeyedNode(redis, 'fan:')];
     const clients = nodes.map((node) => connect(node.url));
     const subs = clients.map((client) => record(client, 'room'));
     await waitFor(() => expect(subs.every(({ sub }) => sub.cursor !== undefined)).toBe(true));
@@ -127,7 +81,7 @@ describe('many nodes over Redis', () => {
 
   it('resumes a client whose node was killed mid-stream through another node, exactly once and in order', async () => {
     const redis = await redisFor();
-    const [a, b, c] = [await startNode(redis, 'kill:'), await startNode(redis, 'kill:'), await startNode(redis, 'kill:')];
+    const [a, b, c] = [await startKeyedNode(redis, 'kill:'), await startKeyedNode(redis, 'kill:'), await startKeyedNode(redis, 'kill:')];
     let target = a;
     const client = connect(a.url, () => target);
     const feed = record(client, 'stream');
@@ -172,7 +126,7 @@ describe('many nodes over Redis', () => {
 describe('Redis restarting under running nodes', () => {
   async function outage(persistent: boolean) {
     const redis = await redisFor(persistent);
-    const [a, b] = [await startNode(redis, 'outage:'), await startNode(redis, 'outage:')];
+    const [a, b] = [await startKeyedNode(redis, 'outage:'), await startKeyedNode(redis, 'outage:')];
     const client = connect(a.url);
     const feed = record(client, 'ch');
     await waitFor(() => expect(feed.sub.cursor).toBeDefined());
