@@ -22,8 +22,8 @@ type BusMessage =
   | { t: 'close'; from: string; rid: number }
   /** The HTTP answer to a relayed request (an empty body with 204). */
   | { t: 'res'; rid: number; status: number; body: string }
-  /** One wire message of a relayed stream. */
-  | { t: 'data'; rid: number; text: string }
+  /** One wire message of a relayed stream, from its owner node. */
+  | { t: 'data'; from: string; rid: number; text: string }
   /** A relayed stream ends with a `bye`. */
   | { t: 'end'; rid: number; code: number; reason: string };
 
@@ -206,8 +206,16 @@ export class Cluster {
       return;
     }
     switch (message.t) {
-      case 'res':
       case 'data':
+        // A stream this node no longer holds (its `close` to the owner may have been lost in a
+        // Redis blip): tell the owner again, or it would keep the connection open for nobody.
+        if (!this.waiting.has(message.rid)) {
+          this.reply(message.from, { t: 'close', from: this.node, rid: message.rid });
+          return;
+        }
+        this.waiting.get(message.rid)!.deliver(message);
+        return;
+      case 'res':
       case 'end':
         this.waiting.get(message.rid)?.deliver(message);
         return;
@@ -260,7 +268,7 @@ export class Cluster {
       transport: 'sse',
       pingsWhenIdle: true,
       write: (text) => {
-        void this.bus.send(from, JSON.stringify({ t: 'data', rid, text } satisfies BusMessage)).then((sent) => {
+        void this.bus.send(from, JSON.stringify({ t: 'data', from: this.node, rid, text } satisfies BusMessage)).then((sent) => {
           if (!sent) this.streams.get(key)?.close(1006, 'relaying node gone');
         });
       },

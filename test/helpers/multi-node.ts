@@ -28,7 +28,11 @@ export interface Node {
  * Starts a node on 127.0.0.1, port 0, with quick Redis retries. `track` receives its kill, so
  * the test's cleanup can stop it.
  */
-export async function startNode(redis: RedisProcess, keyPrefix: string, track: (kill: () => Promise<void>) => void, options: ServerOptions = {}): Promise<Node> {
+export async function startNode(
+  redis: RedisProcess, keyPrefix: string, track: (kill: () => Promise<void>) => void, options: ServerOptions = {},
+  /** Lets a test put faults between the server and its broker. */
+  wrap: (broker: Broker) => Broker = (broker) => broker,
+): Promise<Node> {
   const http = createHttpServer();
   const sockets = new Set<Socket>();
   http.on('connection', (socket) => {
@@ -36,7 +40,7 @@ export async function startNode(redis: RedisProcess, keyPrefix: string, track: (
     socket.once('close', () => sockets.delete(socket));
   });
   const broker = redisBroker({ url: redis.url, keyPrefix, reconnectDelay: () => 50, commandTimeout: 2000 });
-  const server = createServer({ broker, heartbeat: 2000, ...options });
+  const server = createServer({ broker: wrap(broker), heartbeat: 2000, ...options });
   server.attach(http);
   const requests: string[] = [];
   http.prependListener('request', (req: { url?: string }) => requests.push(new URL(req.url ?? '/', 'http://x').pathname));

@@ -110,3 +110,31 @@ describe.each(['sse', 'longpoll'] as const)('%s through a round-robin balancer o
     expect(acks.map((ack) => ack.seq).sort((x, y) => x - y)).toEqual(range(1, 10));
   });
 });
+
+describe('a relayed SSE stream', () => {
+  it('an owner whose relayed stream went away closes the connection even when the relay\'s close was lost', { timeout: 30_000 }, async () => {
+    const redis = await startRedis();
+    cleanup.push(() => redis.dispose());
+    let dropped = 0;
+    const owner = await startHttpNode(redis);
+    // The relaying node's first `close` to the owner is lost, as in a Redis blip.
+    const relay = await startNode(redis, 'http:', (kill) => cleanup.push(kill), {}, (broker) => ({
+      ...broker,
+      bus: {
+        ...broker.bus!,
+        send: (node, message) => (message.includes('"t":"close"') && dropped++ === 0 ? Promise.resolve(true) : broker.bus!.send(node, message)),
+      },
+    }));
+    // The balancer sends /connect to the owner and the stream to the relay.
+    const client = connect([owner, relay], 'sse');
+    const feed = record(client, 'lost-close');
+    await waitFor(() => expect(feed.sub.cursor).toBeDefined());
+    expect(relay.requests).toContain('/rt/sse');
+    expect(owner.server.connections).toBe(1);
+    client.close();
+    await waitFor(() => expect(dropped).toBe(1));
+    // The owner's next write reaches a node that no longer holds the stream, which says so again.
+    await owner.server.publish('lost-close', 'anyone?');
+    await waitFor(() => expect(owner.server.connections).toBe(0), 5000);
+  });
+});
