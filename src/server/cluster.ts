@@ -15,8 +15,8 @@ const RELAY_MARGIN_MS = 5000;
 
 /** Messages between nodes; `rid` numbers a relayed request on the node that relays it (`from`). */
 type BusMessage =
-  | { t: 'send'; from: string; rid: number; cid: string; body: string }
-  | { t: 'poll'; from: string; rid: number; cid: string; ack: string | null }
+  | { t: 'send'; from: string; rid: number; cid: string; key: string | undefined; body: string }
+  | { t: 'poll'; from: string; rid: number; cid: string; key: string | undefined; ack: string | null }
   | { t: 'sse'; from: string; rid: number; cid: string }
   /** The relaying node's stream went away. */
   | { t: 'close'; from: string; rid: number }
@@ -92,14 +92,14 @@ export class Cluster {
   }
 
   /** Relays the body of `POST send` and answers as the owner did. */
-  async relaySend(res: ServerResponse, owner: string, cid: string, body: string): Promise<void> {
-    writeAnswer(res, await this.ask(owner, { t: 'send', cid, body }, RELAY_MARGIN_MS));
+  async relaySend(res: ServerResponse, owner: string, cid: string, key: string | undefined, body: string): Promise<void> {
+    writeAnswer(res, await this.ask(owner, { t: 'send', cid, key, body }, RELAY_MARGIN_MS));
   }
 
   /** Relays `GET poll` and answers as the owner did. */
-  async relayPoll(res: ServerResponse, owner: string, cid: string, ack: string | null): Promise<void> {
+  async relayPoll(res: ServerResponse, owner: string, cid: string, key: string | undefined, ack: string | null): Promise<void> {
     const { longPollHold, heartbeat } = this.context.options;
-    writeAnswer(res, await this.ask(owner, { t: 'poll', cid, ack }, Math.min(longPollHold, heartbeat) + RELAY_MARGIN_MS));
+    writeAnswer(res, await this.ask(owner, { t: 'poll', cid, key, ack }, Math.min(longPollHold, heartbeat) + RELAY_MARGIN_MS));
   }
 
   /** Relays `GET sse`: this node holds the stream and writes what the owner sends. */
@@ -177,7 +177,7 @@ export class Cluster {
   }
 
   /** Sends a request to its owner; resolves with the answer, or undefined when the owner is gone. */
-  private ask(owner: string, request: { t: 'send'; cid: string; body: string } | { t: 'poll'; cid: string; ack: string | null }, timeout: number) {
+  private ask(owner: string, request: { t: 'send'; cid: string; key: string | undefined; body: string } | { t: 'poll'; cid: string; key: string | undefined; ack: string | null }, timeout: number) {
     const rid = ++this.nextRid;
     return new Promise<Answer | undefined>((resolve) => {
       const finish = (answer: Answer | undefined) => {
@@ -219,14 +219,19 @@ export class Cluster {
       case 'end':
         this.waiting.get(message.rid)?.deliver(message);
         return;
-      case 'send': {
-        const outcome = deliverSend(this.context, message.cid, message.body);
-        const body = outcome.status === 204 ? '' : JSON.stringify({ error: { code: outcome.code, message: outcome.message } });
-        this.reply(message.from, { t: 'res', rid: message.rid, status: outcome.status, body });
-        return;
-      }
+      case 'send':
       case 'poll':
-        this.longPoll.poll(this.remoteReply(message.from, message.rid), message.cid, message.ack);
+        // The owner checks the key: it is the node that handed it out.
+        if (!this.context.keyMatches(message.cid, message.key)) {
+          const body = JSON.stringify({ error: { code: ErrorCode.UNKNOWN_CONNECTION, message: 'Unknown cid, or wrong connection key' } });
+          this.reply(message.from, { t: 'res', rid: message.rid, status: 404, body });
+        } else if (message.t === 'poll') {
+          this.longPoll.poll(this.remoteReply(message.from, message.rid), message.cid, message.ack);
+        } else {
+          const outcome = deliverSend(this.context, message.cid, message.body);
+          const body = outcome.status === 204 ? '' : JSON.stringify({ error: { code: outcome.code, message: outcome.message } });
+          this.reply(message.from, { t: 'res', rid: message.rid, status: outcome.status, body });
+        }
         return;
       case 'sse': {
         const { from, rid, cid } = message;

@@ -45,7 +45,7 @@ export async function handleConnect(
     return sendError(res, 429, ErrorCode.TOO_MANY_CONNECTIONS, `At most ${context.options.maxConnectionsPerIp} connections per IP address`);
   }
   const cid = transport === 'sse' ? sse.issue(auth.principal, ip) : longPoll.start(auth.principal, ip);
-  sendJson(res, 200, { cid });
+  sendJson(res, 200, { cid, key: context.connectionKey(cid) });
 }
 
 /** The answer to `POST send`: 204, or an HTTP error. */

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { PROTOCOL_VERSION } from '../protocol/index.js';
 import { Connection, type ConnectionSink } from './connection.js';
@@ -66,6 +66,26 @@ export class ServerContext implements InboundContext {
   /** A fresh, unguessable connection id (it doubles as the SSE/long-poll ticket): `<node>.<random>` on a linked node. */
   newCid(): string {
     return this.node === undefined ? newCid() : `${this.node}.${newCid()}`;
+  }
+
+  /** Secret behind every connection key this server hands out; it never leaves the process. */
+  private readonly keySecret = randomBytes(32);
+
+  /**
+   * The key of an SSE or long-poll connection, answered by `/connect` beside the cid. The cid
+   * travels in URLs, which end up in logs; `/send` and `/poll` also need this key, which travels
+   * only in the `Authorization` header, so a logged URL is no way into the connection. Derived
+   * from the cid, so nothing has to be stored.
+   */
+  connectionKey(cid: string): string {
+    return createHmac('sha256', this.keySecret).update(cid).digest('base64url').slice(0, 32);
+  }
+
+  /** True when `presented` is the key of `cid` (compared in constant time). */
+  keyMatches(cid: string, presented: string | undefined): boolean {
+    const expected = Buffer.from(this.connectionKey(cid));
+    const given = Buffer.from(presented ?? '');
+    return given.length === expected.length && timingSafeEqual(given, expected);
   }
 
   /** Registers a promise that settles when a transport has finished closing. */

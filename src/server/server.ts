@@ -6,7 +6,7 @@ import { Cluster } from './cluster.js';
 import { handleConnect, handleSend } from './connect-endpoint.js';
 import { ServerContext } from './context.js';
 import { handleHealth, handlePublish, publish, type PublishAck } from './http-api.js';
-import { sendError } from './http-util.js';
+import { bearerToken, sendError } from './http-util.js';
 import { clientIp } from './limits.js';
 import { LongPollEndpoint, httpPollReply } from './long-polling-endpoint.js';
 import { resolveServerOptions, type ServerOptions } from './options.js';
@@ -106,17 +106,23 @@ export function createServer<Principal = unknown>(options: ServerOptions<Princip
       return sendError(res, 405, ErrorCode.NOT_FOUND, `${url.pathname} takes ${method}`, { Allow: method });
     }
     const owner = cluster?.ownerOf(cid);
+    const key = bearerToken(req);
+    // A local connection's /send and /poll need its key (relayed ones are checked by their owner).
+    if ((endpoint === '/send' || endpoint === '/poll') && owner === undefined && !context.keyMatches(cid, key)) {
+      req.resume();
+      return sendError(res, 404, ErrorCode.UNKNOWN_CONNECTION, 'Unknown cid, or wrong connection key');
+    }
     switch (endpoint) {
       case '/connect':
         await cluster?.ready();
         return handleConnect(req, res, context, sse, longPoll);
       case '/send':
-        return handleSend(req, res, context, cid, cluster && owner !== undefined ? (text) => cluster.relaySend(res, owner, cid, text) : undefined);
+        return handleSend(req, res, context, cid, cluster && owner !== undefined ? (text) => cluster.relaySend(res, owner, cid, key, text) : undefined);
       case '/publish': return handlePublish(req, res, context);
       case '/sse': return cluster && owner !== undefined ? cluster.relaySse(req, res, owner, cid) : sse.open(req, res, cid);
       default: {
         const ack = url.searchParams.get('ack');
-        return cluster && owner !== undefined ? cluster.relayPoll(res, owner, cid, ack) : longPoll.poll(httpPollReply(res), cid, ack);
+        return cluster && owner !== undefined ? cluster.relayPoll(res, owner, cid, key, ack) : longPoll.poll(httpPollReply(res), cid, ack);
       }
     }
   }

@@ -7,13 +7,18 @@ export type HttpRequest = (path: string, init?: RequestInit) => Promise<Response
 /** Ends a transport: reports `onClose` once, and nothing at all after `close()`. */
 export type HttpEnd = (code: number, reason: string) => void;
 
+/** The `Authorization` header for a token or a connection key, if there is one. */
+const bearer = (secret?: string): Record<string, string> => (secret ? { Authorization: `Bearer ${secret}` } : {});
+
 /**
- * Makes the factory of an HTTP-based transport. What SSE and long polling share: `POST {url}/connect` (the token in the `Authorization`
- * header, never in a URL), then `run` with the one-time cid, and client frames as
- * `POST {url}/send?cid=`, one at a time so the server sees them in order. Any failure ends the
- * transport with 1006 and a reason naming the request and what came back; the session resends
- * what matters after it reconnects. Throws when there is no fetch at all (the session counts
- * that as a failed transport).
+ * Makes the factory of an HTTP-based transport. What SSE and long polling share:
+ * `POST {url}/connect` (the token in the `Authorization` header, never in a URL), then `run`
+ * with the cid; client frames go as `POST {url}/send?cid=`, one at a time so the server sees
+ * them in order. Every request after `/connect` carries the connection key that `/connect`
+ * answered, in `Authorization`: the cid in a URL may end up in a log, the key never does.
+ * Any failure ends the transport with 1006 and a reason naming the request and what came
+ * back; the session resends what matters after it reconnects. Throws when there is no fetch
+ * at all (the session counts that as a failed transport).
  *
  * @param run starts the downstream half, passing wire messages to `receive` (which drops them
  *   once the transport is closed); returns what to tear down on close.
@@ -27,6 +32,8 @@ export const httpTransport = (
       const abort = new AbortController();
       let live = true;
       let cid: string;
+      /** The header with the connection key from `/connect`, which `/send` and `/poll` need. */
+      let key: Record<string, string>;
       let stop: (() => void) | void;
       const close = () => {
         live = false;
@@ -40,21 +47,23 @@ export const httpTransport = (
         }
       };
       // Called unbound: a browser's fetch throws "Illegal invocation" when called as ctx.fetch().
-      const request: HttpRequest = (path, init) => (ctx.fetch || fetch)(`${ctx.url}/${path}`, { ...init, signal: abort.signal });
+      const request: HttpRequest = (path, init) => (ctx.fetch || fetch)(`${ctx.url}/${path}`, { headers: key, ...init, signal: abort.signal });
       /** Passes a 2xx answer on; anything else ends the transport. */
       const checked = (path: string) => (res: Response) => res.ok ? res : end(1006, `/${path}: HTTP ${res.status}`);
       const failed = (path: string) => (error: unknown) => end(1006, `/${path}: ${error}`);
       // Sends queue behind the connect, and then behind each other.
       let sent: Promise<unknown> = request('connect', {
         method: 'POST',
-        headers: ctx.token ? { Authorization: `Bearer ${ctx.token}` } : {},
+        headers: bearer(ctx.token),
         body: JSON.stringify({ v: PROTOCOL_VERSION, transport }),
       })
         .then(checked('connect'))
         .then(async (res) => {
           if (res) {
             // An answer without a cid fails one request later: the server refuses cid=undefined.
-            cid = encodeURIComponent((await res.json()).cid);
+            const answer = await res.json();
+            cid = encodeURIComponent(answer.cid);
+            key = bearer(answer.key);
             // A missing or refusing EventSource throws here and ends the transport like a failed connect.
             if (live) stop = run(ctx, cid, request, end, (text) => live && ctx.onMessage(text));
           }
@@ -65,7 +74,7 @@ export const httpTransport = (
           sent = sent.then<unknown>(
             () =>
               live &&
-              // A string body goes as text/plain (fetch's default), which needs no CORS preflight.
+              // A string body goes as text/plain, fetch's default.
               request(`send?cid=${cid}`, { method: 'POST', body: text }).then(
                 checked('send'),
                 failed('send'),

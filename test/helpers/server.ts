@@ -76,6 +76,8 @@ export interface RawClient {
   readonly url: string;
   /** The connection id from `welcome` ('' before it). */
   cid: string;
+  /** SSE and long polling: the `Authorization` header value that `/send` and `/poll` need. */
+  readonly authorization: string | undefined;
   /** Every wire message received, in order. */
   readonly messages: ServerFrame[][];
   /** Settles when the connection ends. */
@@ -162,11 +164,11 @@ const authHeaders = (options: RawOptions): Record<string, string> => ({
 });
 
 /** POSTs `{ v: 1, transport }` to `/connect`; throws with the status and body unless 200. */
-async function connectTicket(url: string, transport: 'sse' | 'longpoll', options: RawOptions): Promise<string> {
+async function connectTicket(url: string, transport: 'sse' | 'longpoll', options: RawOptions): Promise<{ cid: string; key: string }> {
   const res = await fetch(`${url}/connect`, { method: 'POST', headers: authHeaders(options), body: JSON.stringify({ v: 1, transport }) });
-  const body = (await res.json()) as { cid?: string };
-  if (res.status !== 200 || typeof body.cid !== 'string') throw new Error(`/connect answered ${res.status} ${JSON.stringify(body)}`);
-  return body.cid;
+  const body = (await res.json()) as { cid?: string; key?: string };
+  if (res.status !== 200 || typeof body.cid !== 'string' || typeof body.key !== 'string') throw new Error(`/connect answered ${res.status} ${JSON.stringify(body)}`);
+  return { cid: body.cid, key: body.key };
 }
 
 /**
@@ -191,6 +193,7 @@ export async function connectRaw(transport: RawTransport, url: string, options: 
   let poll: (ack: number) => Promise<PollResult> = () => Promise.reject(new Error('poll() is for long polling'));
   let close: () => void;
   let cid = '';
+  let authorization: string | undefined;
 
   if (transport === 'websocket') {
     const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/ws`, { headers: authHeaders({ ...options, token: undefined }) });
@@ -209,9 +212,13 @@ export async function connectRaw(transport: RawTransport, url: string, options: 
     close = () => ws.terminate();
     if (options.hello !== false) ws.send(JSON.stringify([{ type: 'hello', v: 1, ...(options.token === undefined ? {} : { token: options.token }) }]));
   } else {
-    cid = await connectTicket(url, transport, options);
+    let key: string;
+    ({ cid, key } = await connectTicket(url, transport, options));
     const headers = authHeaders({ ...options, token: undefined });
-    send = async (text) => (await fetch(`${url}/send?cid=${cid}`, { method: 'POST', headers: { ...headers, 'Content-Type': 'text/plain' }, body: text })).status;
+    // /send and /poll prove the connection with its key; the cid alone (in the URL) is not enough.
+    const keyed = { ...headers, Authorization: `Bearer ${key}` };
+    authorization = keyed.Authorization;
+    send = async (text) => (await fetch(`${url}/send?cid=${cid}`, { method: 'POST', headers: { ...keyed, 'Content-Type': 'text/plain' }, body: text })).status;
     if (transport === 'sse') {
       const res = await new Promise<IncomingMessage>((resolve, reject) => {
         const req = httpRequest(`${url}/sse?cid=${cid}`, { headers }, resolve);
@@ -238,7 +245,7 @@ export async function connectRaw(transport: RawTransport, url: string, options: 
     } else {
       const stop = new AbortController();
       poll = async (ack) => {
-        const res = await fetch(`${url}/poll?cid=${cid}&ack=${ack}`, { headers, signal: stop.signal });
+        const res = await fetch(`${url}/poll?cid=${cid}&ack=${ack}`, { headers: keyed, signal: stop.signal });
         const body: unknown = await res.json();
         if (res.status === 200 && Array.isArray(body) && body.length > 0) receive(JSON.stringify(body));
         return { status: res.status, body };
@@ -265,6 +272,7 @@ export async function connectRaw(transport: RawTransport, url: string, options: 
     transport,
     url,
     cid,
+    authorization,
     messages: inbox.messages,
     ended,
     raw,

@@ -137,4 +137,17 @@ describe('a relayed SSE stream', () => {
     await owner.server.publish('lost-close', 'anyone?');
     await waitFor(() => expect(owner.server.connections).toBe(0), 5000);
   });
+
+  it('a relay carries the connection key to the owner, which refuses a request without it', async () => {
+    const redis = await startRedis();
+    cleanup.push(() => redis.dispose());
+    const [owner, relay] = [await startHttpNode(redis), await startHttpNode(redis)];
+    const connected = await fetch(`${owner.url}/connect`, { method: 'POST', body: '{"v":1,"transport":"longpoll"}' });
+    const { cid, key } = (await connected.json()) as { cid: string; key: string };
+    const send = (headers: Record<string, string>) =>
+      fetch(`${relay.url}/send?cid=${encodeURIComponent(cid)}`, { method: 'POST', headers, body: '[{"type":"ping"}]' });
+    expect((await send({})).status).toBe(404);
+    expect((await send({ Authorization: 'Bearer not-the-key' })).status).toBe(404);
+    expect((await send({ Authorization: `Bearer ${key}` })).status).toBe(204);
+  });
 });

@@ -41,7 +41,7 @@ describe.each(transports)('%s limits', (transport) => {
       await c.send(huge);
       expect((await c.ended).code).toBe(1009);
     } else {
-      const res = await http(`${url}/send?cid=${c.cid}`, { method: 'POST', body: huge });
+      const res = await http(`${url}/send?cid=${c.cid}`, { method: 'POST', headers: { Authorization: c.authorization! }, body: huge });
       expect(res).toMatchObject({ status: 413, body: { error: { code: 'FRAME_TOO_LARGE' } } });
     }
     await other.send([{ type: 'ping' }]);

@@ -191,3 +191,20 @@ describe('publish API body', () => {
     expect((await server.publish('c', 2)).seq).toBe(2);
   });
 });
+
+describe.each(['sse', 'longpoll'] as const)('%s connection key', (transport) => {
+  it('refuses /send and /poll that know the cid but not the key: a URL read from a log is no way in', async () => {
+    const { url, server } = await start();
+    const c = await connectRaw(transport, url);
+    const pub = JSON.stringify([{ type: 'pub', id: 'intruder', channel: 'victim', data: 'forged' }]);
+    for (const headers of [{}, { Authorization: 'Bearer wrong-key-wrong-key-wrong-key-00' }] as Record<string, string>[]) {
+      expect(await http(`${url}/send?cid=${c.cid}`, { method: 'POST', headers, body: pub })).toMatchObject({ status: 404, body: { error: { code: 'UNKNOWN_CONNECTION' } } });
+      expect(await http(`${url}/poll?cid=${c.cid}&ack=0`, { headers })).toMatchObject({ status: 404, body: { error: { code: 'UNKNOWN_CONNECTION' } } });
+    }
+    // Nothing was published in the victim's name, and the connection itself still works with its key.
+    expect((await server.publish('victim', 'first')).seq).toBe(1);
+    await c.send([{ type: 'ping' }]);
+    await c.frame('pong');
+    expect(c.authorization).toMatch(/^Bearer \S{32}$/);
+  });
+});

@@ -36,7 +36,7 @@ const downstream = {
     ),
 };
 
-const connectOk = () => http.post(`${base}/connect`, () => HttpResponse.json({ cid: 'c/1' }));
+const connectOk = () => http.post(`${base}/connect`, () => HttpResponse.json({ cid: 'c/1', key: 'key-1' }));
 
 describe.each([
   ['sse', sse],
@@ -44,6 +44,34 @@ describe.each([
 ] as [keyof typeof downstream, TransportFactory][])('%s transport over HTTP', (name, factory) => {
   it('is named for client.transport', () => {
     expect(factory.transportName).toBe(name);
+  });
+
+  it('proves the connection on every request after /connect with its key, in the Authorization header only', async () => {
+    const seen: { path: string; url: string; authorization: string | null }[] = [];
+    const note = (request: Request) => seen.push({ path: new URL(request.url).pathname, url: request.url, authorization: request.headers.get('authorization') });
+    server.use(
+      connectOk(),
+      http.get(`${base}/poll`, async ({ request }) => {
+        note(request);
+        return new URL(request.url).searchParams.get('ack') === '0' ? HttpResponse.text(welcome) : await untilAborted(request);
+      }),
+      http.post(`${base}/send`, ({ request }) => {
+        note(request);
+        return new HttpResponse(null, { status: 204 });
+      }),
+    );
+    if (name === 'sse') server.use(downstream.sse());
+    const { ctx, messages } = recordingContext(base);
+    const transport = factory(ctx);
+    await vi.waitFor(() => expect(messages).toEqual([welcome]));
+    transport.send('[{"type":"ping"}]');
+    await vi.waitFor(() => expect(seen.filter((r) => r.path === '/rt/send')).toHaveLength(1));
+    expect(seen.length).toBeGreaterThanOrEqual(name === 'longpoll' ? 2 : 1);
+    for (const request of seen) {
+      expect(request.authorization).toBe('Bearer key-1');
+      expect(request.url).not.toContain('key-1');
+    }
+    transport.close();
   });
 
   it('connects with the token in the Authorization header only, never in a URL', async () => {
