@@ -95,6 +95,19 @@ describe('redisBroker across nodes', () => {
     await vi.waitFor(() => expect(seqs(got)).toEqual(range(1, 90)));
   });
 
+  it('reading a channel never published to leaves only a key that expires; the first publish keeps it for good', async () => {
+    const a = node(redis, 'ttl:');
+    const admin = new Redis(redis.url);
+    try {
+      await a.read('asked-about', 0);
+      expect(await admin.pttl('ttl:{asked-about}:meta')).toBeGreaterThan(0);
+      await a.publish('asked-about', 1);
+      expect(await admin.pttl('ttl:{asked-about}:meta')).toBe(-1);
+    } finally {
+      admin.disconnect();
+    }
+  });
+
   it('deduplicates a publish id repeated through another node', async () => {
     fresh();
     const [a, b] = [node(redis, keys), node(redis, keys)];

@@ -57,6 +57,8 @@ if seen then
 end
 local epoch = ensureEpoch(meta, stream, ARGV[1])
 local seq = redis.call('HINCRBY', meta, 'seq', 1)
+-- A channel with messages keeps its epoch and head for good (see readScript).
+if seq == 1 then redis.call('PERSIST', meta) end
 redis.call('XADD', stream, 'MAXLEN', ARGV[3], seq .. '-0', 't', ARGV[2], 'd', ARGV[6], 'n', ARGV[10])
 trimAge(stream, now - tonumber(ARGV[4]))
 if redis.call('EXISTS', stream) == 1 then redis.call('PEXPIRE', stream, ARGV[8]) end
@@ -75,6 +77,10 @@ export const readScript = `${prelude}
 local meta, stream = KEYS[1], KEYS[2]
 local epoch = ensureEpoch(meta, stream, ARGV[1])
 local head = tonumber(redis.call('HGET', meta, 'seq') or '0')
+-- Reading a channel nobody ever published to must not leave a key behind for good: clients
+-- choose channel names. A day later such a channel starts a new epoch, which costs at most a
+-- gap event with nothing lost.
+if head == 0 then redis.call('PEXPIRE', meta, 86400000) end
 trimAge(stream, tonumber(ARGV[2]) - tonumber(ARGV[3]))
 local first = redis.call('XRANGE', stream, '-', '+', 'COUNT', 1)
 local firstId = false
