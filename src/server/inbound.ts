@@ -32,8 +32,9 @@ function refusal(code: ErrorCode, message: string, raw?: unknown): ErrorFrame {
 }
 
 /**
- * Splits a client wire message into frames. Returns the raw frames, or sends the error that
- * refuses the whole message (bad JSON, not an array, too many frames) and returns undefined.
+ * Splits a client wire message into frames. Returns the raw frames that fit `maxMessageSize`
+ * (see {@link fitFrames}), or sends the error that refuses the whole message (bad JSON, not an
+ * array, too many frames) and returns undefined.
  */
 export function splitWire(connection: Connection, text: string, options: ResolvedServerOptions): unknown[] | undefined {
   const decoded = decodeWire(text);
