@@ -108,6 +108,8 @@ export class Connection {
   }
 
   private flush(): void {
+    // A flush called directly (by close) also cancels the one scheduled for this turn.
+    clearImmediate(this.flushHandle);
     this.flushHandle = undefined;
     if (this.isClosed || this.queue.length === 0) return;
     const frames = this.queue;
