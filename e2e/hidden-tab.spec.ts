@@ -13,7 +13,8 @@ import { installThrottling } from './page/throttle.js';
 
 test.use({
   launchOptions: launchOptions(['--disable-background-timer-throttling', '--disable-backgrounding-occluded-windows', '--disable-renderer-backgrounding']),
-  serverOptions: { heartbeat: 1_000 },
+  // 2 s: every ping of the server must be answered within 2 s, room enough for a loaded machine.
+  serverOptions: { heartbeat: 2_000 },
 });
 
 test('a hidden, throttled tab is not declared dead; a connection that died while hidden is found on wake', async ({ page, openPage, rtUrl, server, faultProxy }) => {
@@ -28,11 +29,11 @@ test('a hidden, throttled tab is not declared dead; a connection that died while
   const stateChanges = () => page.evaluate(() => window.harness.states.length);
   const changesBefore = await stateChanges();
 
-  // 1. Hidden for 9 s with wake-ups every 4 s: longer than heartbeat + grace (1 s + 2 s), so
+  // 1. Hidden for 11 s with wake-ups every 5 s: longer than heartbeat + grace (2 s + 2 s), so
   //    every heartbeat check runs late. The channel is quiet, so the server's pings (answered
   //    at once, from the message event) are all that arrives; then a burst of messages.
-  await page.evaluate(() => window.tab.hide(4_000));
-  await new Promise((resolve) => setTimeout(resolve, 9_000));
+  await page.evaluate(() => window.tab.hide(5_000));
+  await new Promise((resolve) => setTimeout(resolve, 11_000));
   for (let n = 2; n <= 6; n++) await server.publish('c', n);
   await waitForMessages(page, 'c', 6);
   const hiddenOutcome = await page.evaluate(() => ({ state: window.harness.client!.state, errors: window.harness.errors.map((e) => e.code) }));
@@ -46,7 +47,8 @@ test('a hidden, throttled tab is not declared dead; a connection that died while
   await page.evaluate(() => window.tab.hide(60_000));
   faultProxy.stallAll();
   await server.publish('c', 7);
-  await new Promise((resolve) => setTimeout(resolve, 4_000));
+  // Past the deadline (heartbeat + grace, 4 s, after the last frame that got through).
+  await new Promise((resolve) => setTimeout(resolve, 6_000));
   expect(await page.evaluate(() => window.harness.client!.state)).toBe('open');
   // The check runs inside show() itself, so the clock starts before it.
   const shownAt = await page.evaluate(() => {

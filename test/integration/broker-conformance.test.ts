@@ -5,6 +5,9 @@ import { memoryBroker } from '../../src/server/brokers/memory.js';
 import { redisBroker } from '../../src/server/brokers/redis.js';
 import { startRedis, type RedisProcess } from '../helpers/redis.js';
 
+/** vi.waitFor with room for Redis round trips and reconnects on a loaded machine. */
+const waitFor: typeof vi.waitFor = (check, options) => vi.waitFor(check, { timeout: 5000, interval: 10, ...(typeof options === 'number' ? { timeout: options } : options) });
+
 interface TrimOptions {
   historySize?: number;
   historyTtl?: number;
@@ -148,7 +151,7 @@ describe.each(kinds)('$name', ({ make }) => {
     await b.publish('live', 'before');
     const sub = await collect(b, 'live');
     for (let i = 0; i < 5; i++) await b.publish('live', i);
-    await vi.waitFor(() => expect(sub.seqs()).toEqual([2, 3, 4, 5, 6]));
+    await waitFor(() => expect(sub.seqs()).toEqual([2, 3, 4, 5, 6]));
     expect(sub.got.map((m) => m.data)).toEqual([0, 1, 2, 3, 4]);
     expect(sub.got.every((m) => m.channel === 'live')).toBe(true);
   });
@@ -158,16 +161,16 @@ describe.each(kinds)('$name', ({ make }) => {
     const leaving = await collect(b, 'u');
     const staying = await collect(b, 'u');
     await b.publish('u', 1);
-    await vi.waitFor(() => expect(leaving.seqs()).toEqual([1]));
+    await waitFor(() => expect(leaving.seqs()).toEqual([1]));
     leaving.stop();
     await b.publish('u', 2);
-    await vi.waitFor(() => expect(staying.seqs()).toEqual([1, 2]));
+    await waitFor(() => expect(staying.seqs()).toEqual([1, 2]));
     expect(leaving.seqs()).toEqual([1]);
     staying.stop();
     // With no listener left, a new one still starts cleanly.
     const later = await collect(b, 'u');
     await b.publish('u', 3);
-    await vi.waitFor(() => expect(later.seqs()).toEqual([3]));
+    await waitFor(() => expect(later.seqs()).toEqual([3]));
   });
 
   it('keeps concurrent publishes gapless and delivers them in seq order', async () => {
@@ -176,7 +179,7 @@ describe.each(kinds)('$name', ({ make }) => {
     const results = await Promise.all(Array.from({ length: 50 }, (_, i) => b.publish('c', i, `c-${i}`)));
     const seqs = results.map((r) => r.seq).sort((x, y) => x - y);
     expect(seqs).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
-    await vi.waitFor(() => expect(sub.got).toHaveLength(50));
+    await waitFor(() => expect(sub.got).toHaveLength(50));
     expect(sub.seqs()).toEqual(seqs);
     // Each message's data is the one its publish was acknowledged for.
     for (const result of results) {

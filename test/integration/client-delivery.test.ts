@@ -78,16 +78,17 @@ describe.each(transports)('client over %s against the reference server', (transp
 
 describe('all transports at once', () => {
   it('stay open through idle heartbeats: pings on WebSocket, [] answers on long polling, server pings on SSE', async () => {
-    // 200 ms heartbeats: the server drops a silent WebSocket after 400 ms, and the client
-    // declares a silent connection dead after 200 + 2,000 ms. Three seconds idle proves both sides.
-    const t = await start({ heartbeat: 200, longPollHold: 200 });
+    // 1 s heartbeats: the server drops a silent WebSocket after 2 s, and the client declares a
+    // silent connection dead after 1 + 2 s. 3.5 s idle proves both sides, with room for a stall
+    // of a loaded machine that shorter heartbeats would take for a dead peer.
+    const t = await start({ heartbeat: 1000, longPollHold: 1000 });
     const clients = transports.map((transport) => connect(t.url, transport));
     const drops: string[] = [];
     for (const client of clients) {
       client.on('state', ({ to, reason }) => to !== 'open' && drops.push(`${client.transport}: ${reason}`));
     }
     await waitFor(() => expect(clients.map((client) => client.state)).toEqual(['open', 'open', 'open']));
-    await new Promise((resolve) => setTimeout(resolve, 3000));
+    await new Promise((resolve) => setTimeout(resolve, 3500));
     expect(drops).toEqual([]);
     expect(clients.map((client) => client.transport)).toEqual(transports);
     // Still carrying messages afterwards.

@@ -125,7 +125,8 @@ describe.each(transports)('client over %s when the server side drops', (transpor
 describe('a transport change under a live session', () => {
   it('moves from WebSocket to SSE when upgrades stop passing, with nothing lost, repeated or published twice', async () => {
     const t = await start();
-    const client = createClient(t.url, { rememberTransport: false, reconnect: { initialDelay: 20, maxDelay: 100 } });
+    // A long stagger: a WebSocket slow to open on a loaded machine must not lose to SSE here.
+    const client = createClient(t.url, { rememberTransport: false, stagger: 10_000, reconnect: { initialDelay: 20, maxDelay: 100 } });
     cleanup.push(() => client.close());
     const received: unknown[] = [];
     const sub = client.subscribe('ticker');

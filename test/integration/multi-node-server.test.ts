@@ -101,8 +101,9 @@ describe('many nodes over Redis', () => {
     })();
     await waitFor(() => expect(feed.messages.length).toBeGreaterThanOrEqual(60));
     target = c;
-    await a.kill();
+    // Counted before the kill: while it runs the client may already reconnect and catch up.
     const deliveredBeforeKill = feed.messages.length;
+    await a.kill();
     // The client's own publishes around the kill: each must land in the log exactly once.
     const published = Promise.all(range(1, 20).map((i) => client.publish('outbound', i)));
     await publishing;

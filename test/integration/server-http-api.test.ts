@@ -133,7 +133,8 @@ describe('close()', () => {
     const poller = await connectRaw('longpoll', url, { autoPoll: false });
     await poller.poll(0);
     const pending = poller.poll(1);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Room for the poll to reach the server before it closes (it is held for 10 s).
+    await new Promise((resolve) => setTimeout(resolve, 200));
     await server.close();
     expect(server.connections).toBe(0);
     expect((await ws.ended).code).toBe(1012);

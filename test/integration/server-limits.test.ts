@@ -152,8 +152,9 @@ describe.each(transports)('%s limits', (transport) => {
 describe('handshakeTimeout', () => {
   it('closes a WebSocket that sends no hello with 4002', async () => {
     const { url } = await start({ handshakeTimeout: 100 });
-    const c = await connectRaw('websocket', url, { hello: false });
+    // Taken before connecting: the server's handshake timer starts at the upgrade.
     const started = Date.now();
+    const c = await connectRaw('websocket', url, { hello: false });
     expect(await c.frame('error')).toMatchObject({ code: 'BAD_FRAME' });
     expect((await c.ended).code).toBe(4002);
     expect(Date.now() - started).toBeGreaterThanOrEqual(50);
@@ -195,7 +196,8 @@ describe('long polling', () => {
     expect(first.body).toMatchObject([{ type: 'msg', seq: 1 }]);
     expect(await c.poll(2)).toEqual(first);
     const older = c.poll(3);
-    await sleep(50);
+    // Room for the older poll to reach the server first (it is held for 5 s).
+    await sleep(200);
     const newer = c.poll(3);
     expect(await older).toEqual({ status: 200, body: [] });
     await server.publish('n', 'two');
@@ -205,11 +207,12 @@ describe('long polling', () => {
   });
 
   it('closes a connection that stops polling for heartbeat + longPollHold', async () => {
-    const { url, server } = await start({ longPollHold: 50, heartbeat: 100 });
+    // 550 ms without a poll: room for a stall between poll 0 and the count just after it.
+    const { url, server } = await start({ longPollHold: 50, heartbeat: 500 });
     const c = await connectRaw('longpoll', url, { autoPoll: false });
     await c.poll(0);
     expect(server.connections).toBe(1);
-    await until(() => server.connections === 0, 2000, 'the idle long poll to be closed');
+    await until(() => server.connections === 0, 5000, 'the idle long poll to be closed');
     expect((await c.poll(1)).body).toMatchObject([{ type: 'bye', code: 4004 }]);
   });
 });

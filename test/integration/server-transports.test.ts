@@ -151,8 +151,9 @@ describe.each(transports)('%s', (transport) => {
 
   it('sends ping on an idle connection at the heartbeat interval (long polls answer [] instead)', async () => {
     const { url } = await start({ heartbeat: 150, longPollHold: 5000 });
-    const c = await connectRaw(transport, url);
+    // Taken before connecting: the server's idle timer starts when it sends the welcome.
     const started = Date.now();
+    const c = await connectRaw(transport, url);
     if (transport === 'longpoll') {
       const quiet = await connectRaw(transport, url, { autoPoll: false });
       await quiet.poll(0);
@@ -171,15 +172,17 @@ describe('websocket heartbeat', () => {
   it('answers ping with pong and closes a silent client with 4004', async () => {
     const { url } = await start({ heartbeat: 100 });
     const c = await connectRaw('websocket', url);
+    // Taken before the ping, so before the server's silence timer restarts on receiving it.
+    const started = Date.now();
     await c.send([{ type: 'ping' }]);
     await c.frame('pong');
-    const started = Date.now();
     expect((await c.ended).code).toBe(4004);
     expect(Date.now() - started).toBeGreaterThanOrEqual(150);
   });
 
   it('pings a client that has been silent for an interval even while it streams messages, and keeps it when it answers', async () => {
-    const { url, server } = await start({ heartbeat: 100 });
+    // 500 ms: each pong must beat the server's 1 s silence limit even on a loaded machine.
+    const { url, server } = await start({ heartbeat: 500 });
     const c = await connectRaw('websocket', url);
     await c.send([{ type: 'sub', channel: 'busy' }]);
     await c.frame('subscribed');
@@ -187,7 +190,7 @@ describe('websocket heartbeat', () => {
     const publisher = setInterval(() => void server.publish('busy', 'x'), 20);
     try {
       for (let i = 0; i < 4; i++) {
-        await c.frame('ping', undefined, 1000);
+        await c.frame('ping', undefined, 3000);
         await c.send([{ type: 'pong' }]);
       }
       expect(server.connections).toBe(1);
@@ -197,10 +200,11 @@ describe('websocket heartbeat', () => {
   });
 
   it('keeps a client that keeps talking', async () => {
-    const { url } = await start({ heartbeat: 100 });
+    // Talking every 100 ms against a 600 ms silence limit, for longer than that limit.
+    const { url } = await start({ heartbeat: 300 });
     const c = await connectRaw('websocket', url);
-    for (let i = 0; i < 6; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 60));
+    for (let i = 0; i < 8; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
       await c.send([{ type: 'ping' }]);
     }
     await c.frame('pong');

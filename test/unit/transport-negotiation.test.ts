@@ -45,9 +45,9 @@ describe.each(['websocket', 'sse', 'longpoll'] as TransportName[])('client over 
 
 describe('negotiation with real transports', () => {
   it('fails over to SSE at once when the WebSocket closes before its welcome', async () => {
-    // A long stagger: only an immediate failover can open within waitFor's second.
+    // A long stagger: only an immediate failover can open within 10 s.
     const { client } = setup({ websocket: 'refused' }, { stagger: 30_000 });
-    await vi.waitFor(() => expect(client.transport).toBe('sse'));
+    await vi.waitFor(() => expect(client.transport).toBe('sse'), { timeout: 10_000 });
     expect(client.state).toBe('open');
   });
 
