@@ -60,7 +60,7 @@ const lifelineFromDist = {
   setup(b) {
     b.onResolve({ filter: /^lifeline(\/.*)?$/ }, (args) => {
       const subpath = args.path === 'lifeline' ? '.' : `.${args.path.slice('lifeline'.length)}`;
-      const target = repoPackage.exports?.[subpath]?.import;
+      const target = repoPackage.exports?.[subpath]?.import?.default;
       if (!target) return { errors: [{ text: `lifeline has no export "${subpath}"` }] };
       return { path: join(repo, target) };
     });

@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { distFile, pkg, repo } from './dist-helpers.js';
+import { distFile, pkg, repo, type ConditionalExports } from './dist-helpers.js';
 
 const browserSubpaths = ['.', './core', './websocket', './sse', './longpoll'];
 
@@ -35,15 +35,20 @@ describe('exports map', () => {
 
   for (const [subpath, target] of Object.entries(pkg.exports)) {
     if (typeof target === 'string') continue;
-    it(`"${subpath}" has types, import and require targets that exist`, () => {
-      expect(Object.keys(target)).toEqual(['types', 'import', 'require']); // types first, or TypeScript skips it
-      for (const file of Object.values(target)) distFile(file.replace(/^\.\/dist\//, ''));
+    it(`"${subpath}" has import and require targets, each with its own types, that exist`, () => {
+      expect(Object.keys(target)).toEqual(['import', 'require']);
+      for (const condition of [target.import, target.require]) {
+        expect(Object.keys(condition)).toEqual(['types', 'default']); // types first, or TypeScript skips it
+        for (const file of [condition.types, condition.default]) distFile(file.replace(/^\.\/dist\//, ''));
+      }
+      // A CommonJS consumer gets .d.cts types: TypeScript reads a .d.ts in this ESM package as ESM.
+      expect(target.require.types).toMatch(/\.d\.cts$/);
     });
   }
 
   for (const subpath of browserSubpaths) {
     it(`"${subpath}" never reaches node: modules, ws, ioredis or the server`, () => {
-      const entry = (pkg.exports[subpath] as Record<string, string>).import!;
+      const entry = (pkg.exports[subpath] as ConditionalExports).import.default;
       const { files, specifiers } = importGraph(join(repo, entry));
       expect(specifiers.filter((s) => s !== 'nanoevents')).toEqual([]);
       expect(files.filter((file) => /server|cli/.test(file))).toEqual([]);

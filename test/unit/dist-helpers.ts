@@ -8,9 +8,15 @@ import { build, type Plugin } from 'esbuild';
 /** The repository root (the `lifeline` package). */
 export const repo = resolve(import.meta.dirname, '..', '..');
 
+/** An exports map entry: for `import` and for `require`, the types and the code. */
+export interface ConditionalExports {
+  import: { types: string; default: string };
+  require: { types: string; default: string };
+}
+
 /** The package's own package.json. */
 export const pkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as {
-  exports: Record<string, string | Record<string, string>>;
+  exports: Record<string, string | ConditionalExports>;
   main: string;
   module: string;
   types: string;
@@ -49,7 +55,7 @@ const lifelineFromExportsMap: Plugin = {
     b.onResolve({ filter: /^lifeline(\/.*)?$/ }, (args) => {
       const subpath = args.path === 'lifeline' ? '.' : `.${args.path.slice('lifeline'.length)}`;
       const target = pkg.exports[subpath];
-      const file = typeof target === 'string' ? target : target?.import;
+      const file = typeof target === 'string' ? target : target?.import.default;
       if (!file) return { errors: [{ text: `package.json exports has no import target for "${subpath}"` }] };
       return { path: distFile(file.replace(/^\.\/dist\//, '')) };
     });
