@@ -8,7 +8,10 @@ export interface ClientOptions {
    * @default ['websocket', 'sse', 'longpoll'] (required with `lifeline/core`)
    */
   transports?: readonly (TransportName | TransportFactory)[];
-  /** Reconnection backoff: full jitter between 0 and min(maxDelay, initialDelay × 2^attempt). */
+  /**
+   * Reconnection backoff: full jitter between 0 and min(maxDelay, initialDelay × 2^attempt).
+   * @default { initialDelay: 500, maxDelay: 10000, stableAfter: 5000 }
+   */
   reconnect?: {
     /** Upper bound of the first retry's delay, in ms. @default 500 */
     initialDelay?: number;
@@ -90,8 +93,9 @@ export function resolveOptions(url: string, options: ClientOptions = {}, known: 
   }
   const bad = (key: string) => fail(key, o[key]);
   if (typeof url !== 'string' || !url) bad('url');
-  // Numbers must be numbers ≥ 0 (NaN fails too), rememberTransport a boolean.
-  for (const key in defaults) if (typeof o[key] !== typeof defaults[key as keyof typeof defaults] || !((o[key] as number) >= 0)) bad(key);
+  // Numbers must be numbers from 0 to setTimeout's limit, 2^31 - 1 ms (NaN fails too; a timer set
+  // beyond it fires at once, so `Infinity` would mean a storm, not "never"); rememberTransport a boolean.
+  for (const key in defaults) if (typeof o[key] !== typeof defaults[key as keyof typeof defaults] || !((o[key] as number) >= 0 && (o[key] as number) < 2 ** 31)) bad(key);
   // Injectables are functions when given; the token may also be a string.
   for (const key of ['token', 'random', 'WebSocket', 'EventSource', 'fetch']) if (!/^([fu]|stringtoken$)/.test(typeof o[key] + key)) bad(key);
   o.transports = (options.transports ?? Object.values(known)).map((t) => (typeof t === 'function' ? t : known[t] ?? fail('transport', t)));
