@@ -59,6 +59,18 @@ function parse(argv: string[]) {
   return values;
 }
 
+/** Checks `--redis` up front: a typo would otherwise start a node that stays degraded for good. */
+function redisUrl(text: string): string {
+  let protocol = '';
+  try {
+    protocol = new URL(text).protocol;
+  } catch {
+    // Not a URL at all: refused below.
+  }
+  if (protocol !== 'redis:' && protocol !== 'rediss:') throw new UsageError(`--redis must be a redis:// or rediss:// URL, got "${text}"`);
+  return text;
+}
+
 /** Serves the demo page and the script-tag bundle, read from the package next to dist/. */
 function demoHandler(): (req: IncomingMessage, res: ServerResponse) => void {
   const files = new Map([
@@ -73,7 +85,8 @@ function demoHandler(): (req: IncomingMessage, res: ServerResponse) => void {
     }
     readFile(file.url).then(
       (body) => res.writeHead(200, { 'Content-Type': file.type, 'Cache-Control': 'no-cache' }).end(body),
-      () => res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Not built yet: run npm run build\n'),
+      // The page ships only in a checkout of the repository, where `npm run build` makes the bundle.
+      () => res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Not found: the demo runs from a checkout of the repository, after npm run build\n'),
     );
   };
 }
@@ -94,7 +107,7 @@ async function main(argv: string[]): Promise<void> {
   if (values.path !== undefined) options.path = values.path;
   if (values['api-key'] !== undefined) options.apiKey = values['api-key'];
   if (values.demo) options.fallback = demoHandler();
-  if (values.redis !== undefined) options.broker = redisBroker({ url: values.redis, historySize: options.historySize ?? 1000 });
+  if (values.redis !== undefined) options.broker = redisBroker({ url: redisUrl(values.redis), historySize: options.historySize ?? 1000 });
   let server;
   try {
     server = createServer(options);

@@ -91,6 +91,8 @@ describe('lifeline-server', () => {
       [['--port', '70000'], /--port/],
       [['--heartbeat', '-5'], /heartbeat/],
       [['--path', 'no-slash'], /path/],
+      [['--redis', 'notaurl'], /--redis must be a redis:\/\/ or rediss:\/\/ URL/],
+      [['--redis', 'http://127.0.0.1:6379'], /--redis must be/],
     ] as const;
     const runs = cases.map(([args]) => run([...args]));
     for (const [i, [args, message]] of cases.entries()) {
