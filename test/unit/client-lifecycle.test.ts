@@ -195,6 +195,22 @@ describe('close()', () => {
     expect(fake.connections).toHaveLength(0);
     expect(vi.getTimerCount()).toBe(0);
   });
+  it('after close, subscribe opens nothing and its subscription never delivers', async () => {
+    const { client, fake } = fakeClient();
+    await flush();
+    fake.last().welcome();
+    client.close();
+    const sent = fake.connections.map((c) => c.sent.length);
+    const messages: unknown[] = [];
+    client.subscribe('late').on('message', (data) => messages.push(data));
+    await vi.advanceTimersByTimeAsync(60_000);
+    // A late frame from the closed connection reaches no one.
+    fake.last().deliver({ type: 'msg', channel: 'late', epoch: 'e', seq: 1, data: 'x' });
+    expect(messages).toEqual([]);
+    expect(fake.connections.map((c) => c.sent.length)).toEqual(sent);
+    expect(fake.connections).toHaveLength(1);
+    expect(vi.getTimerCount()).toBe(0);
+  });
 });
 
 describe('options', () => {
