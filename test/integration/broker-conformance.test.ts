@@ -1,12 +1,10 @@
 // One suite, every broker: the semantics the hub relies on (PROTOCOL.md concepts, broker.ts).
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Broker, StoredMessage } from '../../src/server/brokers/broker.js';
 import { memoryBroker } from '../../src/server/brokers/memory.js';
 import { redisBroker } from '../../src/server/brokers/redis.js';
 import { startRedis, type RedisProcess } from '../helpers/redis.js';
-
-/** vi.waitFor with room for Redis round trips and reconnects on a loaded machine. */
-const waitFor: typeof vi.waitFor = (check, options) => vi.waitFor(check, { timeout: 5000, interval: 10, ...(typeof options === 'number' ? { timeout: options } : options) });
+import { waitFor } from '../helpers/wait-for.js';
 
 interface TrimOptions {
   historySize?: number;

@@ -1,10 +1,11 @@
 // The real client against the real reference server in Node, once per transport:
 // subscribe, receive, publish, and the token kept out of every URL.
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket as NodeWebSocket } from 'ws';
 import { createClient, type Client, type ClientOptions, type MessageMeta } from '../../src/index.js';
 import type { TransportName } from '../../src/transports/transport.js';
 import { startDroppableServer, type DroppableServer } from '../helpers/droppable-server.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const transports: TransportName[] = ['websocket', 'sse', 'longpoll'];
 const cleanup: (() => unknown)[] = [];
@@ -25,7 +26,6 @@ function connect(url: string, transport: TransportName, options: ClientOptions =
   return client;
 }
 
-const waitFor = <T>(check: () => T) => vi.waitFor(check, { timeout: 5000, interval: 5 });
 
 describe.each(transports)('client over %s against the reference server', (transport) => {
   it('subscribes, receives what the backend publishes, and publishes itself', async () => {

@@ -5,6 +5,7 @@ import { createClient, type Client, type ClientState, type GapInfo } from '../..
 import { memoryBroker, type Broker } from '../../src/server.js';
 import type { TransportName } from '../../src/transports/transport.js';
 import { startDroppableServer, type DroppableServer } from '../helpers/droppable-server.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const transports: TransportName[] = ['websocket', 'sse', 'longpoll'];
 const cleanup: (() => unknown)[] = [];
@@ -32,7 +33,6 @@ function connect(url: string, transport: TransportName): { client: Client; opens
   return { client, opens: () => states.filter((state) => state === 'open').length };
 }
 
-const waitFor = <T>(check: () => T, timeout = 10_000) => vi.waitFor(check, { timeout, interval: 5 });
 
 describe.each(transports)('client over %s when the server side drops', (transport) => {
   it('delivers 300 messages in order, exactly once, across two drops mid-stream', async () => {

@@ -1,17 +1,17 @@
 // A resume after a drop carries one `sub` per subscription and every unacknowledged publish.
 // With the defaults (100 subscriptions, an outbox of 100) that is more frames than the server
 // takes in one wire message, so the client must split it.
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createClient, type Client } from '../../src/index.js';
 import type { TransportName } from '../../src/transports/transport.js';
 import { startDroppableServer, type DroppableServer } from '../helpers/droppable-server.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const cleanup: (() => unknown)[] = [];
 afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
 });
 
-const waitFor = <T>(check: () => T, timeout = 10_000) => vi.waitFor(check, { timeout, interval: 10 });
 
 describe.each(['websocket', 'sse', 'longpoll'] as TransportName[])('client over %s', (transport) => {
   it('resumes 100 subscriptions and resends 20 publishes after a drop, nothing refused', async () => {

@@ -2,13 +2,11 @@
 // nodes, and what happens when a node's connection or Redis itself goes away.
 import { createServer, connect as connectTcp, type Server, type Socket } from 'node:net';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Broker, StoredMessage } from '../../src/server/brokers/broker.js';
 import { redisBroker, type RedisBrokerOptions } from '../../src/server/brokers/redis.js';
 import { startRedis, type RedisProcess } from '../helpers/redis.js';
-
-/** vi.waitFor with room for Redis round trips and reconnects on a loaded machine. */
-const waitFor: typeof vi.waitFor = (check, options) => vi.waitFor(check, { timeout: 5000, interval: 10, ...(typeof options === 'number' ? { timeout: options } : options) });
+import { waitFor } from '../helpers/wait-for.js';
 
 const open: Broker[] = [];
 let prefix = 0;
@@ -145,7 +143,7 @@ describe('redisBroker across nodes', () => {
       admin.disconnect();
     }
     for (let i = 1; i < 30; i++) await b.publish('repair', i);
-    await waitFor(() => expect(seqs(got)).toEqual(range(1, 30)), { timeout: 5000 });
+    await waitFor(() => expect(seqs(got)).toEqual(range(1, 30)), 5000);
     expect(got.map((m) => m.data)).toEqual(range(0, 29));
     await b.publish('repair', 30);
     await waitFor(() => expect(seqs(got)).toEqual(range(1, 31)));
@@ -172,7 +170,7 @@ describe('redisBroker across nodes', () => {
     const reused = await b.publish('rb', 'reused 3');
     expect(reused).toMatchObject({ epoch, seq: 3 });
     // Node A resets the channel: the next publish opens a new epoch, which A passes on.
-    await waitFor(async () => expect((await b.read('rb', 0)).epoch).not.toBe(epoch), { timeout: 5000 });
+    await waitFor(async () => expect((await b.read('rb', 0)).epoch).not.toBe(epoch), 5000);
     const next = await b.publish('rb', 'next');
     expect(next.seq).toBe(1);
     await waitFor(() => expect(got.at(-1)).toMatchObject({ epoch: next.epoch, seq: 1, data: 'next' }));
@@ -191,7 +189,7 @@ describe('redisBroker across nodes', () => {
       await waitFor(() => expect(seqs(got)).toEqual([1]));
       relay.partition();
       for (let i = 2; i <= 5; i++) await b.publish('silent', i);
-      await waitFor(() => expect(a.health()).toMatchObject({ ok: false, detail: expect.stringMatching(/ping unanswered/) }), { interval: 5 });
+      await waitFor(() => expect(a.health()).toMatchObject({ ok: false, detail: expect.stringMatching(/ping unanswered/) }), 15_000, 5);
       await waitFor(() => expect(seqs(got)).toEqual(range(1, 5)));
       await waitFor(() => expect(a.health()).toEqual({ ok: true }));
     } finally {
@@ -216,7 +214,7 @@ describe('redisBroker across nodes', () => {
       // Waiting instead of failing fast would take commandTimeout (2 s) for each of the three.
       expect(Date.now() - started).toBeLessThan(2000);
       await own.start();
-      await waitFor(() => expect(a.health()).toEqual({ ok: true }), { timeout: 5000 });
+      await waitFor(() => expect(a.health()).toEqual({ ok: true }), 5000);
     } finally {
       await own.dispose();
     }
@@ -233,7 +231,7 @@ describe('redisBroker when Redis restarts', () => {
       await waitFor(() => expect(got).toHaveLength(1));
       await redis.stop();
       await redis.start();
-      await waitFor(() => expect(a.health().ok && b.health().ok).toBe(true), { timeout: 5000 });
+      await waitFor(() => expect(a.health().ok && b.health().ok).toBe(true), 5000);
       const next = await b.publish('ch', 'new');
       expect(next.epoch).not.toBe(old.epoch);
       expect(next.seq).toBe(1);
@@ -259,7 +257,7 @@ describe('redisBroker when Redis restarts', () => {
       for (let i = 4; i <= 10; i++) results.push(await c.publish('ch', i));
       expect(results.map((r) => r.seq)).toEqual(range(4, 10));
       expect(new Set([...results.map((r) => r.epoch), got[0]!.epoch]).size).toBe(1);
-      await waitFor(() => expect(seqs(got)).toEqual(range(1, 10)), { timeout: 5000 });
+      await waitFor(() => expect(seqs(got)).toEqual(range(1, 10)), 5000);
       expect(got.map((m) => m.data)).toEqual(range(1, 10));
     } finally {
       await redis.dispose();

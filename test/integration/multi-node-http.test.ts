@@ -1,10 +1,11 @@
 // SSE and long polling over many nodes with no sticky sessions: a round-robin "load balancer"
 // sends every HTTP request of a connection (connect, stream or poll, send) to the next node, and
 // the nodes relay each request to the node that holds the connection over Redis.
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createClient, type Client } from '../../src/index.js';
 import { range, record, startNode, type Node } from '../helpers/multi-node.js';
 import { startRedis, type RedisProcess } from '../helpers/redis.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const cleanup: (() => unknown)[] = [];
 
@@ -43,7 +44,6 @@ function connect(nodes: Node[], transport: 'sse' | 'longpoll'): Client {
   return client;
 }
 
-const waitFor = <T>(check: () => T, timeout = 15_000) => vi.waitFor(check, { timeout, interval: 10 });
 
 async function twoNodes() {
   const redis = await startRedis();

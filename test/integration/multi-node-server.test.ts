@@ -2,10 +2,11 @@
 // node reach every node; a client whose node dies resumes through another with every message
 // exactly once; Redis going away degrades health without dropping clients, and on return the
 // stream either continues (data kept) or starts a new epoch that the client sees as a gap.
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createClient, type Client } from '../../src/index.js';
 import { range, record, startNode, type Node } from '../helpers/multi-node.js';
 import { startRedis, type RedisProcess } from '../helpers/redis.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const API_KEY = 'multi-node-key';
 const cleanup: (() => unknown)[] = [];
@@ -56,7 +57,6 @@ const publishOver = (node: Node, channel: string, data: unknown) =>
 
 const health = async (node: Node) => (await fetch(`${node.url}/health`)).json() as Promise<{ status: string; connections: number; broker: { ok: boolean; detail?: string } }>;
 
-const waitFor = <T>(check: () => T, timeout = 10_000) => vi.waitFor(check, { timeout, interval: 10 });
 
 describe('many nodes over Redis', () => {
   it('delivers publishes made through any node to clients on every node, in one order', async () => {
