@@ -34,7 +34,9 @@ export class Connection {
   readonly subscriptions = new Map<string, Subscription>();
   /** Serialises the handling of this connection's incoming wire messages. */
   inbox: Promise<void> = Promise.resolve();
-  /** Frames received and not handled yet (they wait in `inbox`). */
+  /** Serialises this connection's publishes, each retried here while the broker fails it. */
+  publishing: Promise<void> = Promise.resolve();
+  /** Frames received and not done yet (waiting in `inbox`, or publishes in `publishing`). */
   waitingFrames = 0;
   private queue: ServerFrame[] = [];
   private flushHandle: NodeJS.Immediate | undefined;

@@ -117,7 +117,8 @@ export class Hub {
     } catch (error) {
       if (!subscription.active) return;
       this.remove(subscription);
-      connection.send({ type: 'error', code: ErrorCode.BROKER_UNAVAILABLE, message: `Subscribe to "${channel}" failed: ${errorMessage(error)}`, channel });
+      // Once per outage, not per retry: the error is news, the retries are the server's business.
+      if (attempt === 0) connection.send({ type: 'error', code: ErrorCode.BROKER_UNAVAILABLE, message: `Subscribe to "${channel}" failed, retrying: ${errorMessage(error)}`, channel });
       this.retryLater(connection, channel, since, attempt);
     }
   }

@@ -1,5 +1,5 @@
 import {
-  CloseCode, ErrorCode, decodeWire, isProblem, validateClientFrame, type ClientFrame, type ErrorFrame, type WireProblem,
+  CloseCode, ErrorCode, decodeWire, isProblem, validateClientFrame, type ClientFrame, type ErrorFrame, type PubFrame, type WireProblem,
 } from '../protocol/index.js';
 import type { Connection } from './connection.js';
 import { errorMessage, type Hub } from './hub.js';
@@ -71,8 +71,9 @@ export function acceptFrames(connection: Connection, frames: readonly unknown[],
 }
 
 /**
- * Handles raw client frames in order, after any earlier message of the same connection.
- * A frame that throws unexpectedly ends the connection with 1011, never the process.
+ * Handles raw client frames in order, after any earlier message of the same connection
+ * (publishes are handed to their own chain, see handleFrame). A frame that throws
+ * unexpectedly ends the connection with 1011, never the process.
  */
 export function receiveFrames(connection: Connection, frames: readonly unknown[], context: InboundContext): void {
   // A slow authorize hook or broker must not let one client queue unbounded work and memory.
@@ -142,26 +143,37 @@ async function handleFrame(connection: Connection, raw: unknown, context: Inboun
       }
       return;
     }
-    case 'pub': {
-      const { id, channel, data } = frame;
-      if (!(await allowed(connection, channel, 'publish', context))) {
-        connection.send(refusal(ErrorCode.FORBIDDEN, `Not allowed to publish to "${channel}"`, frame));
-        return;
-      }
-      // A failed publish may still have landed (a reply lost to a Redis timeout), so it is never
-      // refused: the server retries it with the same id, which the broker's dedup makes safe,
-      // and acks once it is in the log. The error frame carries no id: it informs, it doesn't settle.
-      for (let attempt = 0; !connection.closed; attempt++) {
-        try {
-          const result = await context.options.broker.publish(channel, data, id);
-          connection.send({ type: 'ack', id, channel, epoch: result.epoch, seq: result.seq });
-          return;
-        } catch (error) {
-          if (attempt === 0) connection.send(refusal(ErrorCode.BROKER_UNAVAILABLE, `Publish to "${channel}" failed, retrying: ${errorMessage(error)}`));
-          await pause(Math.min(RETRY_MAX, RETRY_FIRST * 2 ** attempt) * (0.5 + Math.random() / 2));
-        }
-      }
+    case 'pub':
+      // Publishes keep their order on a chain of their own, so that one the broker keeps failing
+      // is retried there while the connection's other frames (ping, sub, unsub) go on. Until it
+      // is done it still counts as waiting, which bounds what a client can queue meanwhile.
+      connection.waitingFrames++;
+      connection.publishing = connection.publishing
+        .then(() => publish(connection, frame, context))
+        .catch(() => connection.close(CloseCode.INTERNAL, 'internal error'))
+        .finally(() => connection.waitingFrames--);
       return;
+  }
+}
+
+/** Publishes one client frame and acks it, retrying (same id) for as long as the broker fails. */
+async function publish(connection: Connection, { id, channel, data }: PubFrame, context: InboundContext): Promise<void> {
+  if (connection.closed) return;
+  if (!(await allowed(connection, channel, 'publish', context))) {
+    connection.send(refusal(ErrorCode.FORBIDDEN, `Not allowed to publish to "${channel}"`, { id, channel }));
+    return;
+  }
+  // A failed publish may still have landed (a reply lost to a Redis timeout), so it is never
+  // refused: the server retries it with the same id, which the broker's dedup makes safe,
+  // and acks once it is in the log. The error frame carries no id: it informs, it doesn't settle.
+  for (let attempt = 0; !connection.closed; attempt++) {
+    try {
+      const result = await context.options.broker.publish(channel, data, id);
+      connection.send({ type: 'ack', id, channel, epoch: result.epoch, seq: result.seq });
+      return;
+    } catch (error) {
+      if (attempt === 0) connection.send(refusal(ErrorCode.BROKER_UNAVAILABLE, `Publish to "${channel}" failed, retrying: ${errorMessage(error)}`));
+      await pause(Math.min(RETRY_MAX, RETRY_FIRST * 2 ** attempt) * (0.5 + Math.random() / 2));
     }
   }
 }

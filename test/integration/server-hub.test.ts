@@ -202,4 +202,50 @@ describe('live feed repair and sharing', () => {
     await new Promise((resolve) => setTimeout(resolve, 700));
     expect(calls).toBe(after);
   });
+
+  it('reports a failed subscribe once per outage, not once per retry', async () => {
+    const inner = memoryBroker();
+    let calls = 0;
+    const broker: Broker = {
+      ...inner,
+      // Down for the first three attempts (the first two retries come within about 0.75 s).
+      subscribe: (channel, listener) => (++calls <= 3 ? Promise.reject(new Error('redis down')) : inner.subscribe(channel, listener)),
+    };
+    const { url } = await start({ broker });
+    const c = await connectRaw('websocket', url);
+    await c.send([{ type: 'sub', channel: 'x' }]);
+    await c.frame('subscribed', undefined, 5000);
+    expect(calls).toBe(4);
+    const errors = c.messages.flat().filter((f) => f.type === 'error');
+    expect(errors).toEqual([expect.objectContaining({ code: 'BROKER_UNAVAILABLE', channel: 'x' })]);
+  });
+
+  it('a publish the broker keeps failing holds back none of the connection\'s other frames', async () => {
+    const inner = memoryBroker();
+    let down = true;
+    let subscribes = 0;
+    const broker: Broker = {
+      ...inner,
+      subscribe: (channel, listener) => (subscribes++, down ? Promise.reject(new Error('redis down')) : inner.subscribe(channel, listener)),
+      publish: (channel, data, id) => (down ? Promise.reject(new Error('redis down')) : inner.publish(channel, data, id)),
+    };
+    const { url } = await start({ broker });
+    const c = await connectRaw('websocket', url);
+    await c.send([{ type: 'pub', id: 'p1', channel: 'x', data: 'held' }]);
+    expect(await c.frame('error')).toMatchObject({ code: 'BROKER_UNAVAILABLE' });
+    // While that publish is retried: a ping is answered, a subscribe is tried, and an unsub
+    // stops the subscribe's retries, so no `subscribed` can come for a channel left.
+    await c.send([{ type: 'sub', channel: 'y' }, { type: 'ping' }]);
+    expect(await c.frame('error', (f) => f.channel === 'y', 5000)).toMatchObject({ code: 'BROKER_UNAVAILABLE' });
+    await c.frame('pong', undefined, 5000);
+    await c.send([{ type: 'unsub', channel: 'y' }, { type: 'ping' }]);
+    await c.frame('pong', undefined, 5000);
+    const after = subscribes;
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    expect(subscribes).toBe(after);
+    down = false;
+    expect(await c.frame('ack', undefined, 10_000)).toMatchObject({ id: 'p1', channel: 'x', seq: 1 });
+    expect(c.messages.flat().filter((f) => f.type === 'subscribed')).toEqual([]);
+    expect((await inner.read('x', 0)).messages.map((m) => m.data)).toEqual(['held']);
+  });
 });
