@@ -12,7 +12,8 @@ import type { ErrorCode } from '../protocol/index.js';
  * - `OUTBOX_FULL`: `publish` was refused because `outboxSize` publishes await their ack.
  * - `CLOSED`: `publish` after or during `close()`.
  * - `BAD_JSON`, `BAD_FRAME`, `FRAME_TOO_LARGE`, `UNSUPPORTED_VERSION`: the server sent something
- *   this client cannot read; it reconnects.
+ *   this client cannot read; it reconnects. `FRAME_TOO_LARGE` also rejects a publish whose frame
+ *   is over the client's `maxMessageSize` (or, from the server, over the server's).
  */
 export type ClientErrorCode =
   | 'CONNECT_TIMEOUT' | 'CONNECT_FAILED' | 'HEARTBEAT_TIMEOUT' | 'SERVER_CLOSED' | 'TOKEN_FAILED'

@@ -41,7 +41,13 @@ export interface ClientOptions {
   fetch?: typeof globalThis.fetch;
   /** How many publishes may await their ack; one more rejects with `OUTBOX_FULL`. @default 100 */
   outboxSize?: number;
-  /** Largest server message accepted, in characters; a larger one is an error and a reconnect. @default 1048576 */
+  /**
+   * Largest message in characters, both ways: a larger server message is an error and a
+   * reconnect; a publish whose frame is larger rejects with `FRAME_TOO_LARGE` and is not sent.
+   * Keep it at most a third of the server's `maxMessageSize × maxFramesPerMessage` (a character
+   * can take 3 bytes), so that no publish can be over the server's limit for a whole message.
+   * @default 1048576
+   */
   maxMessageSize?: number;
   /** Remember the working transport per URL in sessionStorage for 30 minutes and start there. @default true */
   rememberTransport?: boolean;

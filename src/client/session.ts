@@ -2,7 +2,7 @@ import { createNanoEvents } from 'nanoevents';
 import { isCursor, type ClientFrame, type Cursor, type ServerFrame, type WelcomeFrame } from '../protocol/index.js';
 import type { TransportFactory, TransportName } from '../transports/transport.js';
 import { reconnectDelay } from './backoff.js';
-import { LifelineError, type ClientErrorCode } from './errors.js';
+import { LifelineError, type LifelineErrorCode } from './errors.js';
 import { createLink, type Link } from './link.js';
 import { checkChannel, fail, resolveOptions, type ClientOptions } from './options.js';
 import { isOnline, isVisible, watchPage } from './page-life.js';
@@ -81,7 +81,7 @@ export function createSession(url: string, options: ClientOptions | undefined, k
   };
   const report = (error: LifelineError) => events.emit('error', error);
   /** A client error; its message is the code and the server URL. */
-  const problem = (code: ClientErrorCode, cause?: unknown) => new LifelineError(code, `${code} ${o.url}`, cause);
+  const problem = (code: LifelineErrorCode, cause?: unknown) => new LifelineError(code, `${code} ${o.url}`, cause);
   /** Guards an application listener: a throw becomes a `LISTENER_ERROR` (dropped for error listeners). */
   const wrap = (fn: (...args: unknown[]) => void, quiet?: boolean) => (...args: unknown[]) => {
     try {
@@ -222,9 +222,13 @@ export function createSession(url: string, options: ClientOptions | undefined, k
     // Resume every subscription after its cursor and resend every unacknowledged publish: the
     // client drops repeated messages and the server repeated publish ids, so a reconnect or a
     // switch of transports neither loses nor doubles anything.
-    const texts = [...subs.values()].map((sub) => ((sub.pending = true), JSON.stringify(subFrame(sub)))).concat([...outbox.values()].map((entry) => entry[0]));
-    // In messages of at most 100 frames: the server's default maxFramesPerMessage.
+    const texts = [...subs.values()].map((sub) => ((sub.pending = true), JSON.stringify(subFrame(sub))));
+    // Resumes in messages of at most 100 frames (the server's default maxFramesPerMessage).
     for (let i = 0; i < texts.length; i += 100) link.send(`[${texts.slice(i, i + 100)}]`);
+    // Publishes one per message, as they were first sent: a batch of big ones could pass the
+    // server's limit for a whole message, which closes the connection, and the same batch
+    // would be resent after every reconnect. Alone, a publish too big is refused by its id.
+    outbox.forEach((entry) => link.send(`[${entry[0]}]`));
     if (old?.name !== link.name) events.emit('transport', link.name);
     setState('open', 'welcome');
     beat();
@@ -348,6 +352,9 @@ export function createSession(url: string, options: ClientOptions | undefined, k
         if (data === undefined) fail('data', data);
         const id = idPrefix + (++published).toString(36);
         const text = JSON.stringify({ type: 'pub', id, channel, data });
+        // Refused here rather than sent: over the server's limit for a whole message, it would
+        // close the connection each time it is resent.
+        if (text.length > o.maxMessageSize) throw problem('FRAME_TOO_LARGE');
         outbox.set(id, [text, resolve, reject]);
         current?.send(`[${text}]`);
       }),

@@ -13,14 +13,13 @@ export const longpoll: TransportFactory = /* @__PURE__ */ httpTransport('longpol
   const poll = (ack: number): unknown =>
     request(`poll?cid=${cid}&ack=${ack}`)
       .then(async (res) => {
+        if (res.status !== 200) return end(1006, `/poll: HTTP ${res.status}`);
         const text = await res.text();
-        let frames: unknown;
-        try {
-          frames = JSON.parse(text);
-        } catch {}
-        if (res.status !== 200 || !Array.isArray(frames)) return end(1006, `/poll: HTTP ${res.status}`);
+        // A body that is not a JSON array throws here (no `.some`), before the session sees it.
+        const frames = JSON.parse(text) as { type?: unknown }[];
+        const bye = frames.some((frame) => frame?.type === 'bye');
         receive(text);
-        if (frames.some((frame) => frame?.type === 'bye')) end(1000, 'bye');
+        if (bye) end(1000, 'bye');
         else poll(ack + frames.length);
       })
       // A failed request or body read (close() aborts both) ends the transport; after close() it is a no-op.

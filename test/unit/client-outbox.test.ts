@@ -111,6 +111,38 @@ describe('publish and the outbox', () => {
     client.close();
   });
 
+  it('rejects a publish over maxMessageSize with FRAME_TOO_LARGE, sends nothing, and stays connected', async () => {
+    const { client, fake, errors } = fakeClient({ maxMessageSize: 200 });
+    await flush();
+    fake.last().welcome();
+    await expect(client.publish('chat', 'x'.repeat(200))).rejects.toMatchObject({ code: 'FRAME_TOO_LARGE', name: 'LifelineError' });
+    // The limit is on the whole encoded frame, so a payload just under it is refused as well.
+    const frameOverhead = JSON.stringify({ type: 'pub', id: 'i', channel: 'chat', data: '' }).length;
+    await expect(client.publish('chat', 'x'.repeat(200 - frameOverhead))).rejects.toMatchObject({ code: 'FRAME_TOO_LARGE' });
+    expect(fake.last().frames('pub')).toEqual([]);
+    const small = client.publish('chat', 'ok');
+    expect(fake.last().frames('pub')).toHaveLength(1);
+    expect(client.state).toBe('open');
+    expect(errors).toEqual([]);
+    client.close();
+    await expect(small).rejects.toMatchObject({ code: 'CLOSED' });
+  });
+
+  it('resends each unacknowledged publish in a message of its own, after the resumes', async () => {
+    const { client, fake } = fakeClient();
+    client.subscribe('a');
+    client.subscribe('b');
+    const pending = [client.publish('chat', 1), client.publish('chat', 2), client.publish('chat', 3)];
+    await flush();
+    fake.last().welcome();
+    // One message resumes both channels; then the publishes follow one by one, in order, so a
+    // batch of big ones can never exceed the server's limit for a whole message.
+    expect(fake.last().sent.map((message) => message.map((frame) => frame.type))).toEqual([['sub', 'sub'], ['pub'], ['pub'], ['pub']]);
+    expect(fake.last().frames('pub').map((frame) => frame.data)).toEqual([1, 2, 3]);
+    client.close();
+    for (const p of pending) await expect(p).rejects.toMatchObject({ code: 'CLOSED' });
+  });
+
   it('rejects after close with CLOSED, and bad arguments with a TypeError', async () => {
     const { client } = fakeClient();
     await expect(client.publish('', 1)).rejects.toThrow(TypeError);
