@@ -95,15 +95,19 @@ export function createServer<Principal = unknown>(options: ServerOptions<Princip
       return sendError(res, 503, ErrorCode.SHUTTING_DOWN, 'Server is shutting down');
     }
     const cid = url.searchParams.get('cid') ?? '';
-    const method = { '/connect': 'POST', '/send': 'POST', '/publish': 'POST', '/sse': 'GET', '/poll': 'GET' }[endpoint];
+    const method = { '/connect': 'POST', '/send': 'POST', '/publish': 'POST', '/sse': 'GET', '/poll': 'GET', '/health': 'GET', '/ws': 'GET' }[endpoint];
     if (method === undefined) {
       req.resume();
-      const hint = endpoint === '/ws' ? ' (it needs a WebSocket upgrade)' : '';
-      return sendError(res, 404, ErrorCode.NOT_FOUND, `No endpoint ${url.pathname}${hint}`);
+      return sendError(res, 404, ErrorCode.NOT_FOUND, `No endpoint ${url.pathname}`);
     }
     if (req.method !== method) {
       req.resume();
       return sendError(res, 405, ErrorCode.NOT_FOUND, `${url.pathname} takes ${method}`, { Allow: method });
+    }
+    if (endpoint === '/ws') {
+      // A plain GET: upgrades never reach here (see handleUpgrade).
+      req.resume();
+      return sendError(res, 426, ErrorCode.NOT_FOUND, `${url.pathname} needs a WebSocket upgrade`, { Upgrade: 'websocket', Connection: 'Upgrade' });
     }
     const owner = cluster?.ownerOf(cid);
     const key = bearerToken(req);

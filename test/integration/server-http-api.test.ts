@@ -77,6 +77,15 @@ describe('GET {path}/health and routing', () => {
     expect(await http(`${url}/nope`)).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
     expect((await http(`${origin}/elsewhere`)).status).toBe(404);
     expect((await http(`${url}/connect`)).status).toBe(405);
+    // Known endpoints: the wrong method is 405 with Allow; /ws without an upgrade is 426.
+    for (const endpoint of ['/health', '/ws']) {
+      const res = await http(`${url}${endpoint}`, { method: 'POST' });
+      expect(res).toMatchObject({ status: 405, body: { error: { code: 'NOT_FOUND' } } });
+      expect(res.headers.get('allow')).toBe('GET');
+    }
+    const plain = await http(`${url}/ws`);
+    expect(plain).toMatchObject({ status: 426, body: { error: { code: 'NOT_FOUND' } } });
+    expect(plain.headers.get('upgrade')).toBe('websocket');
     await t!.close();
     const withFallback = await start({ fallback: (_req, res) => res.end('fallback page') });
     expect((await http(`${withFallback.origin}/`)).body).toBe('fallback page');
