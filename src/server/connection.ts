@@ -1,4 +1,4 @@
-import { CloseCode, encodeWire, type ServerFrame } from '../protocol/index.js';
+import { CloseCode, type ServerFrame } from '../protocol/index.js';
 import type { Subscription } from './hub.js';
 import type { ServerTransport } from './options.js';
 
@@ -22,6 +22,33 @@ export interface ConnectionSink {
 export interface ConnectionSettings {
   heartbeat: number;
   maxSendBuffer: number;
+  maxBatchSize: number;
+}
+
+/**
+ * Encodes frames into wire messages of at most `max` characters each, in order (a frame larger
+ * than `max` goes alone), with the frames each one holds. Throws when a frame is not JSON.
+ */
+export function batchFrames(frames: readonly ServerFrame[], max: number): [text: string, frames: ServerFrame[]][] {
+  const batches: [string, ServerFrame[]][] = [];
+  let texts: string[] = [];
+  let batch: ServerFrame[] = [];
+  // The brackets, then one comma per frame after the first.
+  let size = 2;
+  for (const frame of frames) {
+    const text = JSON.stringify(frame);
+    if (batch.length > 0 && size + 1 + text.length > max) {
+      batches.push([`[${texts.join(',')}]`, batch]);
+      texts = [];
+      batch = [];
+      size = 2;
+    }
+    size += (batch.length > 0 ? 1 : 0) + text.length;
+    texts.push(text);
+    batch.push(frame);
+  }
+  if (batch.length > 0) batches.push([`[${texts.join(',')}]`, batch]);
+  return batches;
 }
 
 /**
@@ -80,7 +107,7 @@ export class Connection {
     return this.isClosed;
   }
 
-  /** Queues a frame; everything queued in this turn goes out as one wire message. */
+  /** Queues a frame; everything queued in this turn goes out together (in messages of at most maxBatchSize). */
   send(frame: ServerFrame): void {
     if (this.isClosed) return;
     this.queue.push(frame);
@@ -116,9 +143,22 @@ export class Connection {
     if (this.isClosed || this.queue.length === 0) return;
     const frames = this.queue;
     this.queue = [];
-    this.sink.write(encodeWire(frames), frames);
+    let batches;
+    try {
+      batches = batchFrames(frames, this.settings.maxBatchSize);
+    } catch {
+      // Data a broker handed back that is not JSON (the publish paths check theirs): this
+      // connection ends, the process and the other connections go on.
+      this.close(CloseCode.INTERNAL, 'internal error: a frame could not be encoded');
+      return;
+    }
+    // Slow is a client that has not taken what it was sent before: one burst of any size (a
+    // resume's replay, many publishes at once) goes out whole, and the next flush finds out
+    // whether the client keeps up. The memory held is at most maxSendBuffer plus one burst.
+    const before = this.sink.pendingBytes();
+    for (const [text, batch] of batches) this.sink.write(text, batch);
     this.idleTimer?.refresh();
-    if (this.sink.pendingBytes() > this.settings.maxSendBuffer) {
+    if (before > this.settings.maxSendBuffer) {
       this.close(CloseCode.SLOW_CONSUMER, 'slow consumer: send buffer over maxSendBuffer');
     }
   }

@@ -21,12 +21,26 @@ const sameKey = (given: string, expected: string): boolean => {
 const validChannel = (value: unknown): value is string => typeof value === 'string' && value.length >= 1 && value.length <= 256;
 const validId = (value: unknown): value is string => typeof value === 'string' && value.length >= 1 && value.length <= 64;
 
-/** Publishes through the broker, checking the same field rules as a `pub` frame. */
+/**
+ * Publishes through the broker, checking the same rules as a `pub` frame: `data` must be JSON
+ * (TypeError) of at most `maxMessageSize` bytes encoded (RangeError). What the broker stores is
+ * the JSON of `data`, so a value that can't be sent (a cycle, a function) never reaches a client.
+ */
 export async function publish(context: ServerContext, channel: string, data: unknown, id?: string): Promise<PublishAck> {
   if (!validChannel(channel)) throw new TypeError('publish: channel must be a string of 1–256 characters');
   if (data === undefined) throw new TypeError('publish: data is required (use null for nothing)');
   if (id !== undefined && !validId(id)) throw new TypeError('publish: id must be a string of 1–64 characters');
-  const result = await context.options.broker.publish(channel, data, id);
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(data);
+  } catch {
+    // A cycle or a BigInt: reported below like a function or a symbol.
+  }
+  if (text === undefined) throw new TypeError('publish: data must be JSON (no cycles, functions, symbols or BigInts)');
+  const { maxMessageSize } = context.options;
+  const size = Buffer.byteLength(text);
+  if (size > maxMessageSize) throw new RangeError(`publish: data of ${size} bytes exceeds maxMessageSize (${maxMessageSize})`);
+  const result = await context.options.broker.publish(channel, JSON.parse(text), id);
   return { channel, seq: result.seq, epoch: result.epoch };
 }
 

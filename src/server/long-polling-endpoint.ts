@@ -59,7 +59,13 @@ class LongPollSink implements ConnectionSink {
   /** Set when the backlog was thrown away: every poll gets just the final `bye`. */
   private byeOnly = false;
 
-  constructor(private readonly hold: number, private readonly idleLimit: number, private readonly onGone: () => void) {
+  constructor(
+    private readonly hold: number,
+    private readonly idleLimit: number,
+    /** Largest poll answer in characters (maxBatchSize); the rest waits for the next poll. */
+    private readonly maxAnswer: number,
+    private readonly onGone: () => void,
+  ) {
     this.armExpiry();
   }
 
@@ -131,7 +137,15 @@ class LongPollSink implements ConnectionSink {
   }
 
   private answer(): void {
-    if (this.frames.length > 0) this.release(this.frames);
+    if (this.frames.length === 0) return;
+    // The oldest frames up to maxAnswer (at least one): the client acks them and polls again
+    // at once for the rest, so no answer is bigger than a client accepts.
+    let count = 0;
+    for (let size = 1; count < this.frames.length; count++) {
+      size += this.frames[count]!.length + 1;
+      if (count > 0 && size > this.maxAnswer) break;
+    }
+    this.release(this.frames.slice(0, count));
   }
 
   /** Without a poll for `heartbeat + longPollHold` the client is gone. */
@@ -166,7 +180,7 @@ export class LongPollEndpoint {
   start(principal: unknown, ip: string): string {
     const { options } = this.context;
     const cid = this.context.newCid();
-    const sink = new LongPollSink(Math.min(options.longPollHold, options.heartbeat), options.heartbeat + options.longPollHold, () => {
+    const sink = new LongPollSink(Math.min(options.longPollHold, options.heartbeat), options.heartbeat + options.longPollHold, options.maxBatchSize, () => {
       sink.dispose();
       if (this.sinks.get(cid) === sink) this.sinks.delete(cid);
     });

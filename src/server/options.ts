@@ -98,11 +98,20 @@ export interface ServerOptions<Principal = unknown> {
    */
   maxConnectionsPerIp?: number;
   /**
-   * Most unsent bytes a connection may hold (WebSocket buffer, SSE write buffer, unacknowledged
-   * long-poll frames); beyond it the connection is closed with 4003.
+   * Most unsent bytes a connection may still hold (WebSocket buffer, SSE write buffer,
+   * unacknowledged long-poll frames) when the next frames go out; beyond it the connection is
+   * closed with 4003. One burst of any size (a resume's replay) may go out whole.
    * @default 1048576
    */
   maxSendBuffer?: number;
+  /**
+   * Largest wire message the server sends, in characters of JSON: frames ready at the same
+   * moment (a burst, a resume's replay, a long poll's backlog) are split into messages of at
+   * most this size, in order; a single larger frame goes alone. Keep it at most the clients'
+   * `maxMessageSize` (1048576 by default), which refuses any larger message.
+   * @default 262144
+   */
+  maxBatchSize?: number;
   /**
    * Longest time (ms) a long poll is held open when there is nothing to send; the server
    * answers within `min(longPollHold, heartbeat)`.
@@ -137,6 +146,7 @@ export interface ResolvedServerOptions {
   maxSubscriptions: number;
   maxConnectionsPerIp: number;
   maxSendBuffer: number;
+  maxBatchSize: number;
   longPollHold: number;
   handshakeTimeout: number;
   fallback: ServerOptions['fallback'];
@@ -155,6 +165,7 @@ export const serverDefaults = {
   maxSubscriptions: 100,
   maxConnectionsPerIp: 100,
   maxSendBuffer: 1_048_576,
+  maxBatchSize: 262_144,
   longPollHold: 20_000,
   handshakeTimeout: 10_000,
 } as const;
@@ -213,6 +224,7 @@ export function resolveServerOptions(options: ServerOptions = {}): ResolvedServe
     maxSubscriptions: whole('maxSubscriptions', options.maxSubscriptions, d.maxSubscriptions, 1),
     maxConnectionsPerIp: whole('maxConnectionsPerIp', options.maxConnectionsPerIp, d.maxConnectionsPerIp, 1),
     maxSendBuffer: whole('maxSendBuffer', options.maxSendBuffer, d.maxSendBuffer, 1024, Number.MAX_SAFE_INTEGER),
+    maxBatchSize: whole('maxBatchSize', options.maxBatchSize, d.maxBatchSize, 1024, Number.MAX_SAFE_INTEGER),
     longPollHold: whole('longPollHold', options.longPollHold, d.longPollHold, 10),
     handshakeTimeout: whole('handshakeTimeout', options.handshakeTimeout, d.handshakeTimeout, 10),
     fallback: optionalFunction('fallback', options.fallback),

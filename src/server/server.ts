@@ -39,7 +39,11 @@ export interface LifelineServer {
    * (1012), new requests get 503. Resolves when every connection is gone.
    */
   close(): Promise<void>;
-  /** Publishes from the backend, in process. */
+  /**
+   * Publishes from the backend, in process. Rejects with a TypeError for a bad channel or id,
+   * or data that is not JSON (a cycle, a function, a BigInt), with a RangeError for data over
+   * `maxMessageSize` bytes encoded, and with the broker's error when the broker fails.
+   */
   publish(channel: string, data: unknown, id?: string): Promise<PublishAck>;
   /** Open client connections on all transports. */
   readonly connections: number;

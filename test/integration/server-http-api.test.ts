@@ -91,6 +91,22 @@ describe('GET {path}/health and routing', () => {
     expect((await http(`${withFallback.origin}/`)).body).toBe('fallback page');
   });
 
+  it('publish() refuses data that is not JSON or over maxMessageSize, and the server goes on', async () => {
+    const { url, server } = await start({ maxMessageSize: 1024 });
+    const c = await connectRaw('websocket', url);
+    await c.send([{ type: 'sub', channel: 'c' }]);
+    await c.frame('subscribed');
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    for (const data of [circular, () => 1, 1n, Symbol('s')]) await expect(server.publish('c', data)).rejects.toThrow(TypeError);
+    await expect(server.publish('c', 'x'.repeat(1024))).rejects.toThrow(RangeError);
+    // What is stored is the JSON of the data: a toJSON is applied once, at publish.
+    expect((await server.publish('c', { toJSON: () => 'as json' })).seq).toBe(1);
+    expect(await c.frame('msg')).toMatchObject({ seq: 1, data: 'as json' });
+    expect((await server.publish('c', 'ok')).seq).toBe(2);
+    expect(await c.frame('msg')).toMatchObject({ seq: 2, data: 'ok' });
+  });
+
   it('throws a clear TypeError for nonsense options', () => {
     expect(() => createServer({ path: 'rt' })).toThrow(/"path"/);
     expect(() => createServer({ heartbeat: -1 })).toThrow(TypeError);

@@ -124,7 +124,7 @@ describe.each(transports)('%s limits', (transport) => {
       await slow.frame('subscribed');
       (slow.raw as IncomingMessage).pause();
     }
-    const [count, size, gap] = longPoll ? [10, 1000, 40] : [200, 64 * 1024, 2];
+    const [count, size, gap] = longPoll ? [10, 1000, 40] : [200, 60 * 1024, 2];
     const payload = 'x'.repeat(size);
     for (let i = 0; i < count && server.connections === 2; i++) {
       await server.publish('firehose', payload);

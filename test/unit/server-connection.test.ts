@@ -1,5 +1,5 @@
-// A server connection ends exactly once, even when the flush that closing starts with finds the
-// client too slow and closes the connection itself.
+// A server connection batches what is ready into wire messages of bounded size, and ends exactly
+// once, even when the flush that closing starts with finds the client too slow and closes it.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CloseCode, type ServerFrame } from '../../src/protocol/index.js';
 import { Connection, type ConnectionSink } from '../../src/server/connection.js';
@@ -27,11 +27,41 @@ function recordingSink(transport: ConnectionSink['transport']) {
 describe('Connection.close', () => {
   afterEach(() => vi.useRealTimers());
 
+  it('splits what is ready into wire messages of at most maxBatchSize characters, in order', () => {
+    vi.useFakeTimers();
+    const sink = recordingSink('sse');
+    const connection = new Connection('c1', '127.0.0.1', undefined, sink, { heartbeat: 25_000, maxSendBuffer: 1_000_000, maxBatchSize: 1024 }, vi.fn());
+    const frames: ServerFrame[] = Array.from({ length: 10 }, (_, seq) => ({ type: 'msg', channel: 'c', epoch: 'e', seq, data: 'x'.repeat(300) }));
+    // A frame bigger than maxBatchSize goes alone.
+    frames.splice(5, 0, { type: 'msg', channel: 'c', epoch: 'e', seq: 99, data: 'y'.repeat(2000) });
+    for (const frame of frames) connection.send(frame);
+    vi.advanceTimersToNextTimer();
+    expect(sink.written.length).toBeGreaterThan(3);
+    for (const text of sink.written) {
+      const batch = JSON.parse(text) as ServerFrame[];
+      if (batch.length > 1) expect(text.length).toBeLessThanOrEqual(1024);
+    }
+    expect(sink.written.flatMap((text) => JSON.parse(text) as ServerFrame[])).toEqual(frames);
+    connection.close(CloseCode.NORMAL, 'done');
+  });
+
+  it('a frame that cannot be encoded ends its connection with 1011 instead of throwing', () => {
+    vi.useFakeTimers();
+    const sink = recordingSink('sse');
+    const connection = new Connection('c1', '127.0.0.1', undefined, sink, { heartbeat: 25_000, maxSendBuffer: 1_000_000, maxBatchSize: 1024 }, vi.fn());
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    connection.send({ type: 'msg', channel: 'c', epoch: 'e', seq: 1, data: circular });
+    expect(() => vi.advanceTimersToNextTimer()).not.toThrow();
+    expect(sink.ended).toEqual([[CloseCode.INTERNAL, expect.stringMatching(/could not be encoded/)]]);
+    expect(connection.closed).toBe(true);
+  });
+
   it('flushes queued frames first and ends once, with the code asked for', () => {
     vi.useFakeTimers();
     const sink = recordingSink('sse');
     const closed = vi.fn();
-    const connection = new Connection('c1', '127.0.0.1', undefined, sink, { heartbeat: 25_000, maxSendBuffer: 1_000_000 }, closed);
+    const connection = new Connection('c1', '127.0.0.1', undefined, sink, { heartbeat: 25_000, maxSendBuffer: 1_000_000, maxBatchSize: 262_144 }, closed);
     connection.send({ type: 'ping' });
     connection.close(CloseCode.SERVICE_RESTART, 'restart');
     connection.close(CloseCode.NORMAL, 'again');
@@ -42,14 +72,20 @@ describe('Connection.close', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
-  it('a last flush that overflows the send buffer ends the connection once, as a slow consumer', () => {
+  it('a last flush that finds the client behind ends the connection once, as a slow consumer', () => {
     vi.useFakeTimers();
     const sink = recordingSink('websocket');
     const closed = vi.fn();
-    const connection = new Connection('c1', '127.0.0.1', undefined, sink, { heartbeat: 25_000, maxSendBuffer: 100 }, closed);
+    const connection = new Connection('c1', '127.0.0.1', undefined, sink, { heartbeat: 25_000, maxSendBuffer: 100, maxBatchSize: 262_144 }, closed);
+    // One burst over maxSendBuffer goes out whole; the client is slow only if it is still there
+    // (the sink's backlog is never taken here) when the next flush comes.
     connection.send({ type: 'bye', code: 1000, reason: 'x'.repeat(200) });
-    connection.close(CloseCode.SERVICE_RESTART, 'restart');
+    vi.advanceTimersToNextTimer();
     expect(sink.written).toHaveLength(1);
+    expect(sink.ended).toEqual([]);
+    connection.send({ type: 'ping' });
+    connection.close(CloseCode.SERVICE_RESTART, 'restart');
+    expect(sink.written).toHaveLength(2);
     expect(sink.ended).toEqual([[CloseCode.SLOW_CONSUMER, expect.stringMatching(/slow consumer/)]]);
     expect(closed).toHaveBeenCalledTimes(1);
     // A WebSocket connection's heartbeat and probe timers are gone with it.

@@ -1,7 +1,9 @@
-// Publishes too big for the server, under the real client and server, once per transport: each
-// one is refused by itself and the connection stays up. Queued while offline they used to be
-// resent as one batch over the server's limit for a whole message, which closed the connection
-// on every reconnect (1009 on WebSocket, 413 on /send) and so never ended.
+// Big messages both ways, under the real client and server, once per transport.
+// Server → client: a burst or a resume's replay of many large messages used to go out as one
+// wire message over the client's maxMessageSize, which the client refused, reconnected, and
+// got again, forever. Client → server: publishes too big for the server are each refused by
+// themselves and the connection stays up; queued while offline they used to be resent as one
+// batch over the server's limit for a whole message (1009, or 413 on /send), again forever.
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClient, type ClientState, type LifelineError } from '../../src/index.js';
 import type { TransportName } from '../../src/transports/transport.js';
@@ -20,6 +22,43 @@ async function start(): Promise<TestServer> {
   cleanup.push(() => t.close());
   return t;
 }
+
+describe.each(transports)('big messages to a client over %s', (transport) => {
+  // 20 messages of 60,000 characters: each under the server's 64 KiB limit, 1.2 MB together,
+  // more than the client's default maxMessageSize of 1 MiB for one wire message.
+  const big = (i: number) => `${i}:${'x'.repeat(60_000)}`;
+
+  it('a burst of 1.2 MB published at once arrives whole, in order, once', async () => {
+    const { url, server } = await start();
+    const client = createClient(url, { transports: [transport], rememberTransport: false });
+    cleanup.push(() => client.close());
+    const errors: LifelineError[] = [];
+    client.on('error', (error) => errors.push(error));
+    const received: number[] = [];
+    const sub = client.subscribe('feed');
+    sub.on('message', (_data, { seq }) => received.push(seq));
+    await waitFor(() => expect(sub.cursor).toBeDefined());
+    await Promise.all(Array.from({ length: 20 }, (_, i) => server.publish('feed', big(i))));
+    await waitFor(() => expect(received).toHaveLength(20));
+    expect(received).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect(errors).toEqual([]);
+  });
+
+  it('a resume replaying 1.2 MB of history arrives whole, in order, once', async () => {
+    const { url, server } = await start();
+    let epoch = '';
+    for (let i = 0; i < 20; i++) epoch = (await server.publish('feed', big(i))).epoch;
+    const client = createClient(url, { transports: [transport], rememberTransport: false });
+    cleanup.push(() => client.close());
+    const errors: LifelineError[] = [];
+    client.on('error', (error) => errors.push(error));
+    const received: string[] = [];
+    client.subscribe('feed', { since: { epoch, seq: 0 } }).on('message', (data) => received.push(String(data).split(':')[0]!));
+    await waitFor(() => expect(received).toHaveLength(20));
+    expect(received).toEqual(Array.from({ length: 20 }, (_, i) => String(i)));
+    expect(errors).toEqual([]);
+  });
+});
 
 describe.each(transports)('big publishes over %s', (transport) => {
   it('twenty 500 KB publishes queued before the connection are each refused with FRAME_TOO_LARGE; the client stays connected', async () => {
