@@ -73,6 +73,12 @@ export function createSession(url: string, options: ClientOptions | undefined, k
   /** When the current link was adopted, and its server's heartbeat interval (ms). */
   let adoptedAt = 0;
   let interval = 0;
+  /**
+   * Answers still owed per channel to the `sub` frames sent on the current link. Only the last
+   * one is applied: after unsubscribe + subscribe of a channel (React's StrictMode does it on
+   * every mount), the answer to the old `sub` must not reset the new subscription's cursor.
+   */
+  let owed: Record<string, number> = {};
 
   /** (Re)arms a timer, or only clears it when `fn` is missing. Once closed (perhaps by a listener mid-way), nothing is armed. */
   const later = (slot: number, ms = 0, fn?: () => void) => {
@@ -80,8 +86,8 @@ export function createSession(url: string, options: ClientOptions | undefined, k
     if (fn && state !== 'closed') timers[slot] = setTimeout(fn, ms);
   };
   const report = (error: LifelineError) => events.emit('error', error);
-  /** A client error; its message is the code and the server URL. */
-  const problem = (code: LifelineErrorCode, cause?: unknown) => new LifelineError(code, `${code} ${o.url}`, cause);
+  /** A client error. Its message is its code: the script tag has no bytes for prose (README lists what each means). */
+  const problem = (code: LifelineErrorCode, cause?: unknown) => new LifelineError(code, code, cause);
   /** Guards an application listener: a throw becomes a `LISTENER_ERROR` (dropped for error listeners). */
   const wrap = (fn: (...args: unknown[]) => void, quiet?: boolean) => (...args: unknown[]) => {
     try {
@@ -103,20 +109,21 @@ export function createSession(url: string, options: ClientOptions | undefined, k
     entry?.[result instanceof Error ? 2 : 1](result as Cursor & Error);
   };
   const send = (...frames: ClientFrame[]) => current?.send(JSON.stringify(frames));
-  const subFrame = ({ channel, cursor }: SubRecord): ClientFrame => ({ type: 'sub', channel, since: cursor });
-  const resubscribe = (sub: SubRecord) => send(subFrame(sub));
+  /** The `sub` frame resuming `sub` after its cursor, counted as owed an answer. */
+  const subText = (sub: SubRecord) => {
+    sub.pending = true;
+    owed[sub.channel] = (owed[sub.channel] ?? 0) + 1;
+    return JSON.stringify({ type: 'sub', channel: sub.channel, since: sub.cursor });
+  };
+  const resubscribe = (sub: SubRecord) => current?.send(`[${subText(sub)}]`);
+  /** Counts an answer for `channel`; true when it answers the last `sub` sent. */
+  const answered = (channel: string) => !(owed[channel] && --owed[channel]);
 
   /** Usable transports in preference order; demoted ones only when nothing else is left. */
   const candidates = () => {
     const usable = o.transports.filter((f) => !(demotedUntil[f.transportName]! > Date.now()));
     // A copy: an attempt consumes its queue with shift(), which must never empty the options.
     return usable.length ? usable : [...o.transports];
-  };
-  /** Transports preferred over the current one: what an upward probe tries. */
-  const better = () => {
-    const order = candidates();
-    const rank = order.findIndex((f) => f.transportName === current?.name);
-    return order.slice(0, rank < 0 ? undefined : rank);
   };
 
   /** Starts an attempt: a connect when no link is up, else a quiet probe for a better transport. */
@@ -125,6 +132,8 @@ export function createSession(url: string, options: ClientOptions | undefined, k
     // Offline, no attempt is spent: the `online` event starts the next one.
     if (paused || state === 'closed' || !isOnline()) return;
     const own = ++generation;
+    // Armed before the token is asked for, so a token promise that never settles fails the attempt too.
+    later(Slot.Timeout, o.connectTimeout, () => attemptFailed(problem('CONNECT_TIMEOUT')));
     let fresh: string | undefined;
     try {
       fresh = typeof o.token === 'function' ? await o.token() : o.token;
@@ -135,9 +144,13 @@ export function createSession(url: string, options: ClientOptions | undefined, k
     if (own !== generation) return;
     token = fresh;
     const remembered = transportMemory(o);
-    // The remembered transport goes first (a stable sort keeps the rest in order).
-    queue = current ? better() : candidates().sort((a, b) => +(b.transportName === remembered) - +(a.transportName === remembered));
-    later(Slot.Timeout, o.connectTimeout, () => attemptFailed(problem('CONNECT_TIMEOUT')));
+    const order = candidates();
+    queue = current
+      ? // A probe tries the transports preferred over the current one: those before it, or all
+        // when it is not among them (-1 >>> 0 is past any end).
+        order.slice(0, order.findIndex((f) => f.transportName === current!.name) >>> 0)
+      : // The remembered transport goes first (a stable sort keeps the rest in order).
+        order.sort((a, b) => +(b.transportName === remembered) - +(a.transportName === remembered));
     startNext();
   }
 
@@ -222,7 +235,8 @@ export function createSession(url: string, options: ClientOptions | undefined, k
     // Resume every subscription after its cursor and resend every unacknowledged publish: the
     // client drops repeated messages and the server repeated publish ids, so a reconnect or a
     // switch of transports neither loses nor doubles anything.
-    const texts = [...subs.values()].map((sub) => ((sub.pending = true), JSON.stringify(subFrame(sub))));
+    owed = {};
+    const texts = [...subs.values()].map(subText);
     // Resumes in messages of at most 100 frames (the server's default maxFramesPerMessage).
     for (let i = 0; i < texts.length; i += 100) link.send(`[${texts.slice(i, i + 100)}]`);
     // Publishes one per message, as they were first sent: a batch of big ones could pass the
@@ -232,7 +246,9 @@ export function createSession(url: string, options: ClientOptions | undefined, k
     if (old?.name !== link.name) events.emit('transport', link.name);
     setState('open', 'welcome');
     beat();
-    if (better().length) later(Slot.Probe, probeDelay, connect);
+    // Below the first choice, probe upwards, even while the better ones are demoted: a probe
+    // with nothing to try fails quietly and the next waits twice as long, until a demotion ends.
+    if (link.name !== o.transports[0]!.transportName) later(Slot.Probe, probeDelay, connect);
   }
 
   /**
@@ -274,11 +290,15 @@ export function createSession(url: string, options: ClientOptions | undefined, k
       case 'error': {
         const error = new LifelineError(frame.code, frame.channel ? `${frame.message}: ${frame.channel}` : frame.message);
         if (frame.id) return settle(frame.id, error);
-        if (sub) sub.pending = false;
+        // A refused `sub` (the only other errors naming a channel) is not pending any more.
+        if (frame.channel && answered(frame.channel) && sub) sub.pending = false;
         return report(error);
       }
       case 'subscribed':
       case 'gap':
+        // An answer to an earlier `sub` of the channel: its replay may still deliver, in order.
+        if (!answered(frame.channel)) return;
+      // falls through
       case 'msg':
         if (sub) applyChannelFrame(sub, frame, resubscribe);
     }
@@ -336,10 +356,7 @@ export function createSession(url: string, options: ClientOptions | undefined, k
           },
         };
         subs.set(channel, sub);
-        if (current) {
-          sub.pending = true;
-          resubscribe(sub);
-        }
+        resubscribe(sub);
       }
       return sub;
     },

@@ -32,7 +32,7 @@ const kindOk = (kind: string, value: unknown): boolean =>
  * @param maxLength refuse messages longer than this many UTF-16 units (Infinity: no limit)
  */
 export function decodeWire(text: string, maxLength = Infinity): unknown[] | WireProblem {
-  if (text.length > maxLength) return problem('FRAME_TOO_LARGE', `${text.length} > ${maxLength} chars`);
+  if (text.length > maxLength) return problem('FRAME_TOO_LARGE', 'over maxMessageSize');
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

@@ -11,8 +11,6 @@ export const sse: TransportFactory = /* @__PURE__ */ httpTransport('sse', (ctx, 
   const source = new (ctx.EventSource || EventSource)(`${ctx.url}/sse?cid=${cid}`);
   source.onmessage = (event) => receive(event.data);
   source.onerror = () => end(1006, '/sse: stream failed');
-  return () => {
-    source.onmessage = source.onerror = null;
-    source.close();
-  };
+  // A closed EventSource fires nothing more, and `receive` and `end` are no-ops once closed anyway.
+  return () => source.close();
 });

@@ -88,7 +88,6 @@ describe('negotiation', () => {
     expect(errors).toEqual([]);
     await vi.advanceTimersByTimeAsync(1);
     expect(errors.map((e) => e.code)).toEqual(['CONNECT_TIMEOUT']);
-    expect(errors[0]!.message).toContain('https://example.test/rt');
     expect(fake.connections.every((c) => c.closed)).toBe(true);
     // random 0.5 × 500 × 2^0
     await vi.advanceTimersByTimeAsync(249);
@@ -120,6 +119,21 @@ describe('negotiation', () => {
     await vi.advanceTimersByTimeAsync(1000);
     expect(token).toHaveBeenCalledTimes(2);
     expect(fake.last().context.token).toBe('t2');
+    client.close();
+  });
+
+  it('a token promise that never settles fails the attempt after connectTimeout and is asked again', async () => {
+    const token = vi.fn().mockReturnValueOnce(new Promise<string>(() => {})).mockResolvedValue('ok');
+    const { client, fake, errors } = fakeClient({ token, connectTimeout: 3000 });
+    await vi.advanceTimersByTimeAsync(2999);
+    expect(errors).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(errors.map((e) => e.code)).toEqual(['CONNECT_TIMEOUT']);
+    expect(fake.connections).toHaveLength(0);
+    // random 0.5 × 500 × 2^0, then a fresh token.
+    await vi.advanceTimersByTimeAsync(250);
+    expect(token).toHaveBeenCalledTimes(2);
+    expect(fake.last().context.token).toBe('ok');
     client.close();
   });
 
@@ -275,6 +289,30 @@ describe('flap demotion and upward probe', () => {
     );
     await expect(published).resolves.toEqual({ epoch: 'e', seq: 7 });
     expect(received).toEqual(['six']);
+    client.close();
+  });
+
+  it('probes again once a demotion has run out, instead of staying on the fallback for good', async () => {
+    const { client, fake } = fakeClient({ reconnect: { initialDelay: 100, maxDelay: 100 } });
+    await flush();
+    for (let i = 0; i < 3; i++) {
+      fake.last().welcome();
+      await vi.advanceTimersByTimeAsync(1000);
+      fake.last().fail(1006);
+      await vi.advanceTimersByTimeAsync(100);
+    }
+    // WebSocket is demoted for five minutes; SSE carries the session.
+    fake.last('sse').welcome({ heartbeat: 0 });
+    const websockets = () => fake.connections.filter((c) => c.name === 'websocket').length;
+    await vi.advanceTimersByTimeAsync(290_000);
+    expect(websockets()).toBe(3);
+    expect(client.transport).toBe('sse');
+    // Probes with nothing to try wait 30 s, 60 s, 120 s, 240 s: the one at 450 s, after the
+    // demotion ran out, tries it.
+    await vi.advanceTimersByTimeAsync(161_000);
+    expect(websockets()).toBe(4);
+    fake.last('websocket').welcome();
+    expect(client.transport).toBe('websocket');
     client.close();
   });
 

@@ -10,7 +10,7 @@ const SCRIPT_TAG_BUDGET = 4096;
 /**
  * `lifeline/core` + `lifeline/websocket` bundled together by an application. Issue 5 asks for
  * 2,560, which this design cannot reach (README "Size" says what each feature costs); until a
- * smaller design lands, this cap stops the measured 3,725 from growing unnoticed.
+ * smaller design lands, this cap stops the measured 3,730 from growing unnoticed.
  */
 const CORE_WEBSOCKET_BUDGET = 3840;
 
