@@ -83,7 +83,8 @@ export interface ServerOptions<Principal = unknown> {
    */
   maxMessageSize?: number;
   /**
-   * Most frames in one client wire message; more gets one `TOO_MANY_FRAMES` error and none is processed.
+   * Most frames in one client wire message; more gets one `TOO_MANY_FRAMES` error and none is
+   * processed. At least 100, since the reference client resumes up to 100 channels in one message.
    * @default 100
    */
   maxFramesPerMessage?: number;
@@ -220,7 +221,8 @@ export function resolveServerOptions(options: ServerOptions = {}): ResolvedServe
     authenticate: optionalFunction('authenticate', options.authenticate),
     authorize: optionalFunction('authorize', options.authorize),
     maxMessageSize: whole('maxMessageSize', options.maxMessageSize, d.maxMessageSize, 64),
-    maxFramesPerMessage: whole('maxFramesPerMessage', options.maxFramesPerMessage, d.maxFramesPerMessage, 1),
+    // At least 100: the reference client resumes up to 100 channels in one message.
+    maxFramesPerMessage: whole('maxFramesPerMessage', options.maxFramesPerMessage, d.maxFramesPerMessage, 100),
     maxSubscriptions: whole('maxSubscriptions', options.maxSubscriptions, d.maxSubscriptions, 1),
     maxConnectionsPerIp: whole('maxConnectionsPerIp', options.maxConnectionsPerIp, d.maxConnectionsPerIp, 1),
     maxSendBuffer: whole('maxSendBuffer', options.maxSendBuffer, d.maxSendBuffer, 1024, Number.MAX_SAFE_INTEGER),

@@ -111,6 +111,8 @@ describe('GET {path}/health and routing', () => {
     expect(() => createServer({ path: 'rt' })).toThrow(/"path"/);
     expect(() => createServer({ heartbeat: -1 })).toThrow(TypeError);
     expect(() => createServer({ maxMessageSize: 1.5 })).toThrow(/"maxMessageSize"/);
+    // Below what the reference client sends in one message when it resumes.
+    expect(() => createServer({ maxFramesPerMessage: 99 })).toThrow(/"maxFramesPerMessage" must be a whole number from 100/);
     expect(() => createServer({ allowOrigins: 'https://a.example' as never })).toThrow(/"allowOrigins"/);
     expect(() => createServer({ authorize: 'yes' as never })).toThrow(/"authorize"/);
   });

@@ -15,7 +15,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe.each(transports)('%s limits', (transport) => {
   it('maxMessageSize: an oversized frame is refused by its id, the frames beside it go through, the connection lives', async () => {
-    const { url, server } = await start({ maxMessageSize: 1024, maxFramesPerMessage: 4 });
+    const { url, server } = await start({ maxMessageSize: 1024 });
     const c = await connectRaw(transport, url);
     // Over maxMessageSize as a whole, but only one frame is itself too large.
     const batch = [
@@ -33,10 +33,11 @@ describe.each(transports)('%s limits', (transport) => {
   });
 
   it('a message over maxMessageSize × maxFramesPerMessage is refused whole (1009 / 413), other connections go on', async () => {
-    const { url, server } = await start({ maxMessageSize: 1024, maxFramesPerMessage: 2 });
+    const { url, server } = await start({ maxMessageSize: 1024 });
     const other = await connectRaw(transport, url);
     const c = await connectRaw(transport, url);
-    const huge = JSON.stringify([{ type: 'pub', id: 'big', channel: 'c', data: 'x'.repeat(3000) }]);
+    // Over 1024 × 100 bytes in one message.
+    const huge = JSON.stringify([{ type: 'pub', id: 'big', channel: 'c', data: 'x'.repeat(110_000) }]);
     if (transport === 'websocket') {
       await c.send(huge);
       expect((await c.ended).code).toBe(1009);
@@ -52,11 +53,12 @@ describe.each(transports)('%s limits', (transport) => {
   it('a client that queues more than 16 × maxFramesPerMessage frames behind a slow authorize is closed with 1008, others go on', async () => {
     let release!: () => void;
     const slow = new Promise<void>((resolve) => (release = resolve));
-    const { url, server } = await start({ maxFramesPerMessage: 2, authorize: async () => (await slow, true) });
+    const { url, server } = await start({ authorize: async () => (await slow, true) });
     const other = await connectRaw(transport, url);
     const c = await connectRaw(transport, url);
     try {
-      for (let i = 0; i < 17; i++) await c.send([{ type: 'sub', channel: `a${i}` }, { type: 'sub', channel: `b${i}` }]).catch(() => 0);
+      // 17 full messages: 1,700 frames waiting, over 16 × 100.
+      for (let i = 0; i < 17; i++) await c.send(Array.from({ length: 100 }, (_, j) => ({ type: 'sub', channel: `c${i}-${j}` }))).catch(() => 0);
       expect((await c.ended).code).toBe(1008);
       await other.send([{ type: 'ping' }]);
       await other.frame('pong');
@@ -86,14 +88,14 @@ describe.each(transports)('%s limits', (transport) => {
   });
 
   it('maxFramesPerMessage: a message with too many frames gets one TOO_MANY_FRAMES and none is processed', async () => {
-    const { url } = await start({ maxFramesPerMessage: 5 });
+    const { url } = await start({ maxFramesPerMessage: 120 });
     const c = await connectRaw(transport, url);
-    await c.send(Array.from({ length: 6 }, () => ({ type: 'ping' })));
+    await c.send(Array.from({ length: 121 }, () => ({ type: 'ping' })));
     expect(await c.frame('error')).toMatchObject({ code: 'TOO_MANY_FRAMES' });
-    await c.send(Array.from({ length: 5 }, () => ({ type: 'ping' })));
+    await c.send(Array.from({ length: 120 }, () => ({ type: 'ping' })));
     const next = await c.next();
     expect(next.every((f) => f.type === 'pong')).toBe(true);
-    expect(c.messages.flat().filter((f) => f.type === 'pong')).toHaveLength(5);
+    expect(c.messages.flat().filter((f) => f.type === 'pong')).toHaveLength(120);
   });
 
   it('maxSubscriptions: one channel too many gets TOO_MANY_SUBSCRIPTIONS; re-subscribing one held is fine', async () => {
