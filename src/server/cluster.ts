@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CloseCode, ErrorCode } from '../protocol/index.js';
 import type { NodeBus } from './brokers/broker.js';
 import { deliverSend } from './connect-endpoint.js';
-import type { Connection, ConnectionSink } from './connection.js';
+import { SlowConsumerCheck, type Connection, type ConnectionSink } from './connection.js';
 import type { ServerContext } from './context.js';
 import { httpPollReply, type LongPollEndpoint, type PollReply } from './long-polling-endpoint.js';
 import { sseSink, startEventStream, type SseEndpoint } from './sse-endpoint.js';
@@ -22,8 +22,8 @@ type BusMessage =
   | { t: 'close'; from: string; rid: number }
   /** The HTTP answer to a relayed request (an empty body with 204). */
   | { t: 'res'; rid: number; status: number; body: string }
-  /** One wire message of a relayed stream, from its owner node. */
-  | { t: 'data'; from: string; rid: number; text: string }
+  /** The wire messages of one flush of a relayed stream, from its owner node. */
+  | { t: 'data'; from: string; rid: number; texts: string[] }
   /** A relayed stream ends with a `bye`. */
   | { t: 'end'; rid: number; code: number; reason: string };
 
@@ -106,7 +106,8 @@ export class Cluster {
   relaySse(req: IncomingMessage, res: ServerResponse, owner: string, cid: string): void {
     const rid = ++this.nextRid;
     const sink = sseSink(res);
-    const { heartbeat, maxSendBuffer } = this.context.options;
+    const { heartbeat } = this.context.options;
+    const slow = new SlowConsumerCheck(this.context.options);
     let open = false;
     let timer: NodeJS.Timeout | undefined;
     const finish = () => {
@@ -150,8 +151,10 @@ export class Cluster {
             startEventStream(req, res);
             this.context.track(new Promise((resolve) => res.once('close', resolve)));
           }
-          sink.write(message.text, []);
-          if (res.writableLength > maxSendBuffer) {
+          // Judged as on the owner's own streams, on what the client holds from before this flush.
+          const tooSlow = slow.tooSlow(res.writableLength);
+          for (const text of message.texts) sink.write(text, []);
+          if (tooSlow) {
             abandon();
             sink.end(CloseCode.SLOW_CONSUMER, 'slow consumer: send buffer over maxSendBuffer');
           } else {
@@ -269,17 +272,28 @@ export class Cluster {
 
   /** The owner's end of a stream that node `from` holds. */
   private remoteSink(from: string, rid: number, key: string): ConnectionSink {
+    // A flush writes all its wire messages in one turn: they travel as one bus message, so the
+    // relaying node knows where a burst ends.
+    let texts: string[] = [];
+    const relay = () => {
+      if (texts.length === 0) return;
+      const message = JSON.stringify({ t: 'data', from: this.node, rid, texts } satisfies BusMessage);
+      texts = [];
+      void this.bus.send(from, message).then((sent) => {
+        if (!sent) this.streams.get(key)?.close(1006, 'relaying node gone');
+      });
+    };
     return {
       transport: 'sse',
       pingsWhenIdle: true,
       write: (text) => {
-        void this.bus.send(from, JSON.stringify({ t: 'data', from: this.node, rid, text } satisfies BusMessage)).then((sent) => {
-          if (!sent) this.streams.get(key)?.close(1006, 'relaying node gone');
-        });
+        if (texts.push(text) === 1) queueMicrotask(relay);
       },
       // The relaying node watches its own buffer and drops a slow consumer itself.
       pendingBytes: () => 0,
       end: (code, reason) => {
+        // What the last flush wrote goes before the end.
+        relay();
         this.streams.delete(key);
         this.reply(from, { t: 'end', rid, code, reason });
       },

@@ -18,6 +18,31 @@ export interface ConnectionSink {
   end(code: number, reason: string): void;
 }
 
+/**
+ * Tells a slow consumer from one working through a burst. A client is slow when it holds more
+ * than `maxSendBuffer` unsent at every flush for longer than `heartbeat` ms, or more than
+ * 16 × `maxSendBuffer` at any flush. So one burst of any size (a resume's replay, many
+ * publishes at once) may go out whole and drain at the client's pace, while a client that
+ * stopped taking data is cut after a heartbeat, and none holds more than 16 × maxSendBuffer
+ * plus one burst.
+ */
+export class SlowConsumerCheck {
+  private behindSince: number | undefined;
+
+  constructor(private readonly settings: Pick<ConnectionSettings, 'heartbeat' | 'maxSendBuffer'>) {}
+
+  /** Called before each flush with the bytes still unsent; true when the client is too slow. */
+  tooSlow(pending: number, now = Date.now()): boolean {
+    const { maxSendBuffer, heartbeat } = this.settings;
+    if (pending <= maxSendBuffer) {
+      this.behindSince = undefined;
+      return false;
+    }
+    this.behindSince ??= now;
+    return pending > 16 * maxSendBuffer || now - this.behindSince > heartbeat;
+  }
+}
+
 /** Settings a connection needs from the server options. */
 export interface ConnectionSettings {
   heartbeat: number;
@@ -71,6 +96,7 @@ export class Connection {
   private silenceTimer: NodeJS.Timeout | undefined;
   private probeTimer: NodeJS.Timeout | undefined;
   private isClosed = false;
+  private readonly slow: SlowConsumerCheck;
 
   constructor(
     /** Connection id, announced in `welcome`. */
@@ -83,6 +109,7 @@ export class Connection {
     private readonly settings: ConnectionSettings,
     private readonly onClosed: (connection: Connection) => void,
   ) {
+    this.slow = new SlowConsumerCheck(settings);
     if (sink.pingsWhenIdle) {
       this.idleTimer = setTimeout(() => this.send({ type: 'ping' }), settings.heartbeat);
     }
@@ -152,14 +179,10 @@ export class Connection {
       this.close(CloseCode.INTERNAL, 'internal error: a frame could not be encoded');
       return;
     }
-    // Slow is a client that has not taken what it was sent before: one burst of any size (a
-    // resume's replay, many publishes at once) goes out whole, and the next flush finds out
-    // whether the client keeps up. The memory held is at most maxSendBuffer plus one burst.
-    const before = this.sink.pendingBytes();
+    // Judged on what the client still holds from before: this flush goes out whole.
+    const tooSlow = this.slow.tooSlow(this.sink.pendingBytes());
     for (const [text, batch] of batches) this.sink.write(text, batch);
     this.idleTimer?.refresh();
-    if (before > this.settings.maxSendBuffer) {
-      this.close(CloseCode.SLOW_CONSUMER, 'slow consumer: send buffer over maxSendBuffer');
-    }
+    if (tooSlow) this.close(CloseCode.SLOW_CONSUMER, 'slow consumer: send buffer over maxSendBuffer');
   }
 }

@@ -99,17 +99,19 @@ export interface ServerOptions<Principal = unknown> {
    */
   maxConnectionsPerIp?: number;
   /**
-   * Most unsent bytes a connection may still hold (WebSocket buffer, SSE write buffer,
-   * unacknowledged long-poll frames) when the next frames go out; beyond it the connection is
-   * closed with 4003. One burst of any size (a resume's replay) may go out whole.
+   * Unsent bytes (WebSocket buffer, SSE write buffer, unacknowledged long-poll frames) beyond
+   * which a client counts as slow: holding more at every send for longer than `heartbeat` ms,
+   * or more than 16 times this at any send, closes the connection with 4003. A burst (a
+   * resume's replay) goes out whole and may take up to `heartbeat` to drain.
    * @default 1048576
    */
   maxSendBuffer?: number;
   /**
    * Largest wire message the server sends, in characters of JSON: frames ready at the same
    * moment (a burst, a resume's replay, a long poll's backlog) are split into messages of at
-   * most this size, in order; a single larger frame goes alone. Keep it at most the clients'
-   * `maxMessageSize` (1048576 by default), which refuses any larger message.
+   * most this size, in order. At least `maxMessageSize` + 2048 (the default is raised to that
+   * when it is more), so that any message fits whole; keep it at most the clients'
+   * `maxMessageSize` (1048576 by default), which refuses any larger wire message.
    * @default 262144
    */
   maxBatchSize?: number;
@@ -171,6 +173,13 @@ export const serverDefaults = {
   handshakeTimeout: 10_000,
 } as const;
 
+/**
+ * Room (characters) a message's frame needs around its data: type, channel (256 characters,
+ * up to 6 each once JSON-escaped), epoch and seq. maxBatchSize must leave it, so that a
+ * message of maxMessageSize fits one wire message a client accepts.
+ */
+const ENVELOPE = 2048;
+
 const fail = (name: string, expected: string, value: unknown): never => {
   throw new TypeError(`createServer: option "${name}" must be ${expected}, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`);
 };
@@ -208,6 +217,7 @@ export function resolveServerOptions(options: ServerOptions = {}): ResolvedServe
   const historyTtl = whole('historyTtl', options.historyTtl, d.historyTtl, 0, Number.MAX_SAFE_INTEGER);
   const dedupTtl = whole('dedupTtl', options.dedupTtl, d.dedupTtl, 0, Number.MAX_SAFE_INTEGER);
   const broker = options.broker ?? memoryBroker({ historySize, historyTtl, dedupTtl });
+  const maxMessageSize = whole('maxMessageSize', options.maxMessageSize, d.maxMessageSize, 64);
   if (typeof broker.publish !== 'function' || typeof broker.subscribe !== 'function' || typeof broker.read !== 'function') {
     fail('broker', 'a Broker (publish, read, subscribe, health, close)', broker);
   }
@@ -220,13 +230,13 @@ export function resolveServerOptions(options: ServerOptions = {}): ResolvedServe
     allowOrigins: [...allowOrigins],
     authenticate: optionalFunction('authenticate', options.authenticate),
     authorize: optionalFunction('authorize', options.authorize),
-    maxMessageSize: whole('maxMessageSize', options.maxMessageSize, d.maxMessageSize, 64),
+    maxMessageSize,
     // At least 100: the reference client resumes up to 100 channels in one message.
     maxFramesPerMessage: whole('maxFramesPerMessage', options.maxFramesPerMessage, d.maxFramesPerMessage, 100),
     maxSubscriptions: whole('maxSubscriptions', options.maxSubscriptions, d.maxSubscriptions, 1),
     maxConnectionsPerIp: whole('maxConnectionsPerIp', options.maxConnectionsPerIp, d.maxConnectionsPerIp, 1),
     maxSendBuffer: whole('maxSendBuffer', options.maxSendBuffer, d.maxSendBuffer, 1024, Number.MAX_SAFE_INTEGER),
-    maxBatchSize: whole('maxBatchSize', options.maxBatchSize, d.maxBatchSize, 1024, Number.MAX_SAFE_INTEGER),
+    maxBatchSize: whole('maxBatchSize', options.maxBatchSize, Math.max(d.maxBatchSize, maxMessageSize + ENVELOPE), maxMessageSize + ENVELOPE, Number.MAX_SAFE_INTEGER),
     longPollHold: whole('longPollHold', options.longPollHold, d.longPollHold, 10),
     handshakeTimeout: whole('handshakeTimeout', options.handshakeTimeout, d.handshakeTimeout, 10),
     fallback: optionalFunction('fallback', options.fallback),

@@ -58,6 +58,28 @@ describe.each(transports)('big messages to a client over %s', (transport) => {
     expect(received).toEqual(Array.from({ length: 20 }, (_, i) => String(i)));
     expect(errors).toEqual([]);
   });
+
+  it('a resume replaying 3 MB while live messages flow arrives whole, in order, once, without a slow-consumer close', async () => {
+    const { url, server } = await start();
+    let epoch = '';
+    for (let i = 1; i <= 50; i++) epoch = (await server.publish('feed', big(i))).epoch;
+    const client = createClient(url, { transports: [transport], rememberTransport: false });
+    cleanup.push(() => client.close());
+    const errors: LifelineError[] = [];
+    client.on('error', (error) => errors.push(error));
+    const seqs: number[] = [];
+    client.subscribe('feed', { since: { epoch, seq: 0 } }).on('message', (_data, { seq }) => seqs.push(seq));
+    // A live message every 10 ms while the replay drains (at most 3 s of them): each flush of
+    // one finds the replay's backlog still on its way, which is no sign of a slow client.
+    let last = 50;
+    for (let n = 0; n < 300 && seqs.length < 50; n++) {
+      last = (await server.publish('feed', n)).seq;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await waitFor(() => expect(seqs).toHaveLength(last));
+    expect(seqs).toEqual(Array.from({ length: last }, (_, i) => i + 1));
+    expect(errors).toEqual([]);
+  });
 });
 
 describe.each(transports)('big publishes over %s', (transport) => {

@@ -76,6 +76,26 @@ describe.each(['sse', 'longpoll'] as const)('%s through a round-robin balancer o
     for (const node of nodes) expect(node.requests.filter((path) => path === stream || path === '/rt/send').length).toBeGreaterThan(0);
   });
 
+  it('a resume replaying 6 MB arrives whole and once while live messages flow, through either node', { timeout: 30_000 }, async () => {
+    const nodes = await twoNodes();
+    let epoch = '';
+    for (let i = 1; i <= 100; i++) epoch = (await nodes[0]!.server.publish('big', `${i}:${'x'.repeat(60_000)}`)).epoch;
+    const client = connect([...nodes], transport);
+    const errors: unknown[] = [];
+    client.on('error', (error) => errors.push(error));
+    const seqs: number[] = [];
+    client.subscribe('big', { since: { epoch, seq: 0 } }).on('message', (_data, { seq }) => seqs.push(seq));
+    // Live messages from both nodes every 10 ms while the replay drains (at most 3 s of them).
+    let last = 100;
+    for (let n = 0; n < 300 && seqs.length < 100; n++) {
+      last = (await nodes[n % 2]!.server.publish('big', n)).seq;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await waitFor(() => expect(seqs).toHaveLength(last));
+    expect(seqs).toEqual(range(1, last));
+    expect(errors).toEqual([]);
+  });
+
   it.each([false, true])('resumes through the other node when the node holding the connection is killed mid-stream (Redis links cut first: %s)', { timeout: 40_000 }, async (hard) => {
     const nodes = await twoNodes();
     const client = connect([...nodes], transport);

@@ -113,6 +113,10 @@ describe('GET {path}/health and routing', () => {
     expect(() => createServer({ maxMessageSize: 1.5 })).toThrow(/"maxMessageSize"/);
     // Below what the reference client sends in one message when it resumes.
     expect(() => createServer({ maxFramesPerMessage: 99 })).toThrow(/"maxFramesPerMessage" must be a whole number from 100/);
+    // A message of maxMessageSize must fit one wire message with its envelope.
+    expect(() => createServer({ maxMessageSize: 1_048_576, maxBatchSize: 1_048_576 })).toThrow(/"maxBatchSize" must be a whole number from 1050624/);
+    // Unset, it rises to fit a larger maxMessageSize.
+    void createServer({ maxMessageSize: 300_000 }).close();
     expect(() => createServer({ allowOrigins: 'https://a.example' as never })).toThrow(/"allowOrigins"/);
     expect(() => createServer({ authorize: 'yes' as never })).toThrow(/"authorize"/);
   });

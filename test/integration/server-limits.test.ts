@@ -126,7 +126,8 @@ describe.each(transports)('%s limits', (transport) => {
       await slow.frame('subscribed');
       (slow.raw as IncomingMessage).pause();
     }
-    const [count, size, gap] = longPoll ? [10, 1000, 40] : [200, 60 * 1024, 2];
+    // Enough to pass 16 × maxSendBuffer, where a client that takes nothing is cut at once.
+    const [count, size, gap] = longPoll ? [100, 1000, 5] : [200, 60 * 1024, 2];
     const payload = 'x'.repeat(size);
     for (let i = 0; i < count && server.connections === 2; i++) {
       await server.publish('firehose', payload);

@@ -2,7 +2,7 @@
 // once, even when the flush that closing starts with finds the client too slow and closes it.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CloseCode, type ServerFrame } from '../../src/protocol/index.js';
-import { Connection, type ConnectionSink } from '../../src/server/connection.js';
+import { Connection, SlowConsumerCheck, type ConnectionSink } from '../../src/server/connection.js';
 
 /** A sink that records what it was asked to do; `backlog` is what it reports as not yet taken. */
 function recordingSink(transport: ConnectionSink['transport']) {
@@ -77,9 +77,9 @@ describe('Connection.close', () => {
     const sink = recordingSink('websocket');
     const closed = vi.fn();
     const connection = new Connection('c1', '127.0.0.1', undefined, sink, { heartbeat: 25_000, maxSendBuffer: 100, maxBatchSize: 262_144 }, closed);
-    // One burst over maxSendBuffer goes out whole; the client is slow only if it is still there
-    // (the sink's backlog is never taken here) when the next flush comes.
-    connection.send({ type: 'bye', code: 1000, reason: 'x'.repeat(200) });
+    // One burst goes out whole; the client is slow once the next flush finds more than
+    // 16 × maxSendBuffer still there (the sink's backlog is never taken here).
+    connection.send({ type: 'bye', code: 1000, reason: 'x'.repeat(2000) });
     vi.advanceTimersToNextTimer();
     expect(sink.written).toHaveLength(1);
     expect(sink.ended).toEqual([]);
@@ -90,5 +90,32 @@ describe('Connection.close', () => {
     expect(closed).toHaveBeenCalledTimes(1);
     // A WebSocket connection's heartbeat and probe timers are gone with it.
     expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
+describe('SlowConsumerCheck', () => {
+  const settings = { maxSendBuffer: 1000, heartbeat: 25_000 };
+
+  it('lets a backlog over maxSendBuffer drain for up to a heartbeat', () => {
+    const check = new SlowConsumerCheck(settings);
+    expect(check.tooSlow(500, 0)).toBe(false);
+    expect(check.tooSlow(9000, 1000)).toBe(false);
+    expect(check.tooSlow(5000, 26_000)).toBe(false);
+    expect(check.tooSlow(5000, 26_001)).toBe(true);
+  });
+
+  it('starts the clock again once the backlog was back under maxSendBuffer', () => {
+    const check = new SlowConsumerCheck(settings);
+    expect(check.tooSlow(5000, 0)).toBe(false);
+    expect(check.tooSlow(1000, 20_000)).toBe(false);
+    expect(check.tooSlow(5000, 30_000)).toBe(false);
+    expect(check.tooSlow(5000, 55_000)).toBe(false);
+    expect(check.tooSlow(5000, 55_001)).toBe(true);
+  });
+
+  it('cuts at once past 16 × maxSendBuffer', () => {
+    const check = new SlowConsumerCheck(settings);
+    expect(check.tooSlow(16_000, 0)).toBe(false);
+    expect(check.tooSlow(16_001, 1)).toBe(true);
   });
 });
