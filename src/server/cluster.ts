@@ -22,8 +22,12 @@ type BusMessage =
   | { t: 'close'; from: string; rid: number }
   /** The HTTP answer to a relayed request (an empty body with 204). */
   | { t: 'res'; rid: number; status: number; body: string }
-  /** The wire messages of one flush of a relayed stream, from its owner node. */
-  | { t: 'data'; from: string; rid: number; texts: string[] }
+  /**
+   * Wire messages of a relayed stream, from its owner node: one flush, in parts of at most
+   * about maxBatchSize (Redis cuts a subscriber off past its output buffer limit, 32 MB by
+   * default); `first` marks the first part of a flush.
+   */
+  | { t: 'data'; from: string; rid: number; texts: string[]; first: boolean }
   /** A relayed stream ends with a `bye`. */
   | { t: 'end'; rid: number; code: number; reason: string };
 
@@ -152,8 +156,9 @@ export class Cluster {
             this.context.track(new Promise((resolve) => res.once('close', resolve)));
           }
           // Judged as on the owner's own streams, on what the client holds from before this flush.
-          const tooSlow = slow.tooSlow(res.writableLength);
+          const tooSlow = message.first && slow.tooSlow(res.writableLength);
           for (const text of message.texts) sink.write(text, []);
+          slow.flushed(res.writableLength);
           if (tooSlow) {
             abandon();
             sink.end(CloseCode.SLOW_CONSUMER, 'slow consumer: send buffer over maxSendBuffer');
@@ -275,13 +280,21 @@ export class Cluster {
     // A flush writes all its wire messages in one turn: they travel as one bus message, so the
     // relaying node knows where a burst ends.
     let texts: string[] = [];
+    const { maxBatchSize } = this.context.options;
     const relay = () => {
-      if (texts.length === 0) return;
-      const message = JSON.stringify({ t: 'data', from: this.node, rid, texts } satisfies BusMessage);
-      texts = [];
-      void this.bus.send(from, message).then((sent) => {
-        if (!sent) this.streams.get(key)?.close(1006, 'relaying node gone');
-      });
+      let first = true;
+      while (texts.length > 0) {
+        // At least one wire message per part; each is at most about maxBatchSize.
+        let size = 0;
+        let count = 0;
+        while (count < texts.length && (count === 0 || size + texts[count]!.length <= maxBatchSize)) size += texts[count++]!.length;
+        const message = JSON.stringify({ t: 'data', from: this.node, rid, texts: texts.slice(0, count), first } satisfies BusMessage);
+        texts = texts.slice(count);
+        first = false;
+        void this.bus.send(from, message).then((sent) => {
+          if (!sent) this.streams.get(key)?.close(1006, 'relaying node gone');
+        });
+      }
     };
     return {
       transport: 'sse',

@@ -19,27 +19,65 @@ export interface ConnectionSink {
 }
 
 /**
- * Tells a slow consumer from one working through a burst. A client is slow when it holds more
- * than `maxSendBuffer` unsent at every flush for longer than `heartbeat` ms, or more than
- * 16 × `maxSendBuffer` at any flush. So one burst of any size (a resume's replay, many
- * publishes at once) may go out whole and drain at the client's pace, while a client that
- * stopped taking data is cut after a heartbeat, and none holds more than 16 × maxSendBuffer
- * plus one burst.
+ * Tells a slow consumer from one working through a burst. A flush that starts with the client
+ * caught up (at most `maxSendBuffer` unsent) is a burst: it goes out whole, whatever its size (a
+ * resume's replay), and the client takes it first. A client is slow when what waits behind the
+ * burst is over `maxSendBuffer` at every flush for `heartbeat` ms or over 16 times it at any
+ * flush, or when it holds over `maxSendBuffer` and has taken nothing for `heartbeat` ms. So one
+ * that reads keeps its connection however long the burst takes, and one that stopped reading
+ * is cut within a heartbeat or two (the server's idle pings are flushes too).
  */
 export class SlowConsumerCheck {
+  /** Bytes of the last burst not taken yet (the client drains the oldest bytes first). */
+  private burst = 0;
+  /** Bytes unsent right after the last flush (or the last part of one). */
+  private after = 0;
+  /** Whether the flush under way started with the client caught up. */
+  private caughtUp = true;
   private behindSince: number | undefined;
+  /** When the client last took something, or had at most maxSendBuffer unsent. */
+  private progressAt = 0;
 
   constructor(private readonly settings: Pick<ConnectionSettings, 'heartbeat' | 'maxSendBuffer'>) {}
 
-  /** Called before each flush with the bytes still unsent; true when the client is too slow. */
+  /**
+   * Call before a flush with the bytes still unsent, and {@link flushed} after it; true when the
+   * client is too slow to keep.
+   */
   tooSlow(pending: number, now = Date.now()): boolean {
     const { maxSendBuffer, heartbeat } = this.settings;
-    if (pending <= maxSendBuffer) {
+    const taken = Math.max(0, this.after - pending);
+    this.burst = Math.max(0, this.burst - taken);
+    this.after = pending;
+    this.caughtUp = pending <= maxSendBuffer;
+    if (taken > 0 || this.caughtUp) this.progressAt = now;
+    else if (now - this.progressAt >= heartbeat) return true;
+    const behind = pending - this.burst;
+    if (behind <= maxSendBuffer) {
       this.behindSince = undefined;
       return false;
     }
     this.behindSince ??= now;
-    return pending > 16 * maxSendBuffer || now - this.behindSince > heartbeat;
+    return behind > 16 * maxSendBuffer || now - this.behindSince >= heartbeat;
+  }
+
+  /**
+   * Call after a flush (or each part of one) with the bytes unsent now: what a flush that
+   * started caught up wrote is burst.
+   */
+  flushed(pending: number): void {
+    if (this.caughtUp) this.burst += Math.max(0, pending - this.after);
+    this.after = pending;
+  }
+}
+
+/** Whether a frame can be written as JSON (a broker could hand back a cycle or a BigInt). */
+function encodable(frame: ServerFrame): boolean {
+  try {
+    JSON.stringify(frame);
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -150,7 +188,7 @@ export class Connection {
   /** Ends the connection once; queued frames go out first unless the client is too slow to take them. */
   close(code: number, reason: string): void {
     if (this.isClosed) return;
-    if (code !== CloseCode.SLOW_CONSUMER) this.flush();
+    if (code !== CloseCode.SLOW_CONSUMER) this.flush(true);
     // The last flush may itself have closed the connection (its buffer overflowed).
     if (this.isClosed) return;
     this.isClosed = true;
@@ -163,7 +201,8 @@ export class Connection {
     this.sink.end(code, reason);
   }
 
-  private flush(): void {
+  /** Writes what is queued; `closing` when close() calls it (it then keeps its own code). */
+  private flush(closing = false): void {
     // A flush called directly (by close) also cancels the one scheduled for this turn.
     clearImmediate(this.flushHandle);
     this.flushHandle = undefined;
@@ -171,18 +210,21 @@ export class Connection {
     const frames = this.queue;
     this.queue = [];
     let batches;
+    let broken = false;
     try {
       batches = batchFrames(frames, this.settings.maxBatchSize);
     } catch {
-      // Data a broker handed back that is not JSON (the publish paths check theirs): this
-      // connection ends, the process and the other connections go on.
-      this.close(CloseCode.INTERNAL, 'internal error: a frame could not be encoded');
-      return;
+      // Data a broker handed back that is not JSON (the publish paths check theirs): the other
+      // frames still go out, then this connection ends (the process and the others go on).
+      broken = true;
+      batches = batchFrames(frames.filter(encodable), this.settings.maxBatchSize);
     }
     // Judged on what the client still holds from before: this flush goes out whole.
     const tooSlow = this.slow.tooSlow(this.sink.pendingBytes());
     for (const [text, batch] of batches) this.sink.write(text, batch);
+    this.slow.flushed(this.sink.pendingBytes());
     this.idleTimer?.refresh();
     if (tooSlow) this.close(CloseCode.SLOW_CONSUMER, 'slow consumer: send buffer over maxSendBuffer');
+    else if (broken && !closing) this.close(CloseCode.INTERNAL, 'internal error: a frame could not be encoded');
   }
 }

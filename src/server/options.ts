@@ -100,9 +100,10 @@ export interface ServerOptions<Principal = unknown> {
   maxConnectionsPerIp?: number;
   /**
    * Unsent bytes (WebSocket buffer, SSE write buffer, unacknowledged long-poll frames) beyond
-   * which a client counts as slow: holding more at every send for longer than `heartbeat` ms,
-   * or more than 16 times this at any send, closes the connection with 4003. A burst (a
-   * resume's replay) goes out whole and may take up to `heartbeat` to drain.
+   * which a client counts as slow. A send that finds the client caught up (at most this much
+   * unsent) goes out whole however large (a resume's replay), and the client takes it first;
+   * what waits behind it counts: over this at every send for `heartbeat` ms, or over 16 times
+   * this at once, closes the connection with 4003.
    * @default 1048576
    */
   maxSendBuffer?: number;

@@ -4,6 +4,9 @@ import type { Connection, ConnectionSink } from './connection.js';
 import type { ServerContext } from './context.js';
 import { sendError } from './http-util.js';
 
+/** How long an ended stream may take to deliver its last bytes before its socket is cut. */
+const CLOSE_GRACE_MS = 2000;
+
 interface Ticket {
   principal: unknown;
   ip: string;
@@ -96,8 +99,15 @@ export function sseSink(res: ServerResponse): ConnectionSink {
     end: (code, reason) => {
       if (res.destroyed || res.writableEnded) return;
       res.end(`data: ${encodeWire([{ type: 'bye', code, reason }])}\n\n`);
-      // A slow consumer may never drain the buffer: don't keep it waiting.
-      if (code === CloseCode.SLOW_CONSUMER) res.destroy();
+      // A slow consumer may never drain the buffer (its `bye` is lost with it): don't keep it
+      // waiting. Any other client gets a grace to take the rest, then the socket goes too, so a
+      // peer that stopped reading holds neither memory nor the server's shutdown.
+      if (code === CloseCode.SLOW_CONSUMER) {
+        res.destroy();
+      } else {
+        const cut = setTimeout(() => res.destroy(), CLOSE_GRACE_MS);
+        res.once('close', () => clearTimeout(cut));
+      }
     },
   };
 }

@@ -1,5 +1,6 @@
 // Every server limit, enforced with its documented error, without harming other connections.
 import type { IncomingMessage } from 'node:http';
+import { connect as connectTcp } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type WebSocket from 'ws';
 import type { ServerOptions } from '../../src/server.js';
@@ -247,5 +248,28 @@ describe('handshake errors', () => {
     expect((await c.ended).code).toBe(4001);
     const res = await http(`${url}/connect`, { method: 'POST', body: JSON.stringify({ v: 1, transport: 'longpoll' }) });
     expect(res).toMatchObject({ status: 401, body: { error: { code: 'UNAUTHORIZED' } } });
+  });
+});
+
+describe('an SSE client that stopped reading', () => {
+  it('holds up neither server.close() nor its memory: its socket is cut a grace after its bye', async () => {
+    const { url, server } = await start();
+    // 12 MB of history, replayed to a client that never reads: it stays in the send buffer.
+    let epoch = '';
+    for (let i = 0; i < 1000; i++) epoch = (await server.publish('big', 'x'.repeat(12_000))).epoch;
+    const ticket = (await (await fetch(`${url}/connect`, { method: 'POST', body: JSON.stringify({ v: 1, transport: 'sse' }) })).json()) as { cid: string; key: string };
+    const { port, pathname } = new URL(url);
+    const socket = connectTcp(Number(port), '127.0.0.1');
+    socket.pause();
+    socket.write(`GET ${pathname}/sse?cid=${ticket.cid} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
+    await until(() => server.connections === 1, 5000, 'the stream to open');
+    await fetch(`${url}/send?cid=${ticket.cid}`, { method: 'POST', headers: { Authorization: `Bearer ${ticket.key}` }, body: JSON.stringify([{ type: 'sub', channel: 'big', since: { epoch, seq: 0 } }]) });
+    await sleep(300);
+    const started = Date.now();
+    await server.close();
+    t = undefined;
+    // The grace is 2 s; before it, close() waited for the client for good.
+    expect(Date.now() - started).toBeLessThan(4000);
+    socket.destroy();
   });
 });

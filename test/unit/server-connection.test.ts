@@ -57,6 +57,19 @@ describe('Connection.close', () => {
     expect(connection.closed).toBe(true);
   });
 
+  it('a frame that cannot be encoded is dropped when closing, which keeps its code and the other frames', () => {
+    vi.useFakeTimers();
+    const sink = recordingSink('sse');
+    const connection = new Connection('c1', '127.0.0.1', undefined, sink, { heartbeat: 25_000, maxSendBuffer: 1_000_000, maxBatchSize: 1024 }, vi.fn());
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    connection.send({ type: 'msg', channel: 'c', epoch: 'e', seq: 1, data: 'fine' });
+    connection.send({ type: 'msg', channel: 'c', epoch: 'e', seq: 2, data: circular });
+    connection.close(CloseCode.SERVICE_RESTART, 'restart');
+    expect(sink.written).toEqual(['[{"type":"msg","channel":"c","epoch":"e","seq":1,"data":"fine"}]']);
+    expect(sink.ended).toEqual([[CloseCode.SERVICE_RESTART, 'restart']]);
+  });
+
   it('flushes queued frames first and ends once, with the code asked for', () => {
     vi.useFakeTimers();
     const sink = recordingSink('sse');
@@ -77,15 +90,18 @@ describe('Connection.close', () => {
     const sink = recordingSink('websocket');
     const closed = vi.fn();
     const connection = new Connection('c1', '127.0.0.1', undefined, sink, { heartbeat: 25_000, maxSendBuffer: 100, maxBatchSize: 262_144 }, closed);
-    // One burst goes out whole; the client is slow once the next flush finds more than
-    // 16 × maxSendBuffer still there (the sink's backlog is never taken here).
+    // A burst goes out whole and the client may take it at its pace; what waits behind it
+    // counts. The sink's backlog is never taken here, so once more than 16 × maxSendBuffer waits
+    // behind the first burst, the next flush (the one close starts with) finds the client slow.
     connection.send({ type: 'bye', code: 1000, reason: 'x'.repeat(2000) });
     vi.advanceTimersToNextTimer();
-    expect(sink.written).toHaveLength(1);
+    connection.send({ type: 'bye', code: 1000, reason: 'y'.repeat(2000) });
+    vi.advanceTimersToNextTimer();
+    expect(sink.written).toHaveLength(2);
     expect(sink.ended).toEqual([]);
     connection.send({ type: 'ping' });
     connection.close(CloseCode.SERVICE_RESTART, 'restart');
-    expect(sink.written).toHaveLength(2);
+    expect(sink.written).toHaveLength(3);
     expect(sink.ended).toEqual([[CloseCode.SLOW_CONSUMER, expect.stringMatching(/slow consumer/)]]);
     expect(closed).toHaveBeenCalledTimes(1);
     // A WebSocket connection's heartbeat and probe timers are gone with it.
@@ -96,26 +112,80 @@ describe('Connection.close', () => {
 describe('SlowConsumerCheck', () => {
   const settings = { maxSendBuffer: 1000, heartbeat: 25_000 };
 
-  it('lets a backlog over maxSendBuffer drain for up to a heartbeat', () => {
+  /** A client's buffer: `send` is one flush of `bytes` at `now`, `take` is the client reading. */
+  function buffer() {
     const check = new SlowConsumerCheck(settings);
-    expect(check.tooSlow(500, 0)).toBe(false);
-    expect(check.tooSlow(9000, 1000)).toBe(false);
-    expect(check.tooSlow(5000, 26_000)).toBe(false);
-    expect(check.tooSlow(5000, 26_001)).toBe(true);
+    let pending = 0;
+    return {
+      send(bytes: number, now: number): boolean {
+        const slow = check.tooSlow(pending, now);
+        pending += bytes;
+        check.flushed(pending);
+        return slow;
+      },
+      take(bytes: number) {
+        pending = Math.max(0, pending - bytes);
+      },
+    };
+  }
+
+  it('lets a burst of any size drain at the client\'s pace while it keeps reading', () => {
+    const b = buffer();
+    expect(b.send(50_000_000, 0)).toBe(false);
+    // Live messages every 100 ms wait behind the burst (over maxSendBuffer for a few seconds)
+    // while the client takes 1 MB per 100 ms: never slow.
+    for (let t = 100; t <= 120_000; t += 100) {
+      b.take(1_000_000);
+      expect(b.send(100, t)).toBe(false);
+    }
   });
 
-  it('starts the clock again once the backlog was back under maxSendBuffer', () => {
-    const check = new SlowConsumerCheck(settings);
-    expect(check.tooSlow(5000, 0)).toBe(false);
-    expect(check.tooSlow(1000, 20_000)).toBe(false);
-    expect(check.tooSlow(5000, 30_000)).toBe(false);
-    expect(check.tooSlow(5000, 55_000)).toBe(false);
-    expect(check.tooSlow(5000, 55_001)).toBe(true);
+  it('cuts a client that reads, but slower than what piles up behind the burst, after a heartbeat over maxSendBuffer', () => {
+    const b = buffer();
+    b.send(50_000_000, 0);
+    // Each second it takes 100 bytes (of the burst) while 300 more queue behind the burst:
+    // 1,200 behind at 5 s, over maxSendBuffer from then on, so cut a heartbeat later.
+    let cutAt = 0;
+    for (let t = 1000; t <= 60_000 && !cutAt; t += 1000) {
+      b.take(100);
+      if (b.send(300, t)) cutAt = t;
+    }
+    expect(cutAt).toBe(30_000);
   });
 
-  it('cuts at once past 16 × maxSendBuffer', () => {
-    const check = new SlowConsumerCheck(settings);
-    expect(check.tooSlow(16_000, 0)).toBe(false);
-    expect(check.tooSlow(16_001, 1)).toBe(true);
+  it('starts the clock again once the client caught up', () => {
+    const b = buffer();
+    b.send(5000, 0);
+    b.take(1);
+    b.send(2000, 1000);
+    b.take(1);
+    // About 2,000 bytes behind the burst: the clock starts.
+    expect(b.send(10, 2000)).toBe(false);
+    b.take(7010);
+    expect(b.send(5000, 20_000)).toBe(false);
+    b.take(1);
+    b.send(2000, 21_000);
+    // Behind again, on a clock started at 22 s, not at 2 s (it keeps taking a little).
+    for (const t of [22_000, 27_001, 46_999]) {
+      b.take(1);
+      expect(b.send(10, t)).toBe(false);
+    }
+    b.take(1);
+    expect(b.send(10, 47_000)).toBe(true);
+  });
+
+  it('cuts a client holding a burst that has taken nothing for a heartbeat', () => {
+    const b = buffer();
+    expect(b.send(50_000_000, 0)).toBe(false);
+    expect(b.send(10, 24_999)).toBe(false);
+    expect(b.send(10, 25_000)).toBe(true);
+  });
+
+  it('cuts at once past 16 × maxSendBuffer behind the burst', () => {
+    const b = buffer();
+    b.send(10_000, 0);
+    expect(b.send(16_000, 1)).toBe(false);
+    expect(b.send(1, 2)).toBe(false);
+    expect(b.send(1, 3)).toBe(true);
   });
 });
