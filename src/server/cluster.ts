@@ -27,7 +27,7 @@ type BusMessage =
    * about maxBatchSize (Redis cuts a subscriber off past its output buffer limit, 32 MB by
    * default); `first` marks the first part of a flush.
    */
-  | { t: 'data'; from: string; rid: number; texts: string[]; first: boolean }
+  | { t: 'data'; from: string; rid: number; texts: string[]; first: boolean; replay: boolean }
   /** A relayed stream ends with a `bye`. */
   | { t: 'end'; rid: number; code: number; reason: string };
 
@@ -156,8 +156,8 @@ export class Cluster {
             this.context.track(new Promise((resolve) => res.once('close', resolve)));
           }
           // Judged as on the owner's own streams, on what the client holds from before this flush.
-          const tooSlow = message.first && slow.tooSlow(res.writableLength);
-          for (const text of message.texts) sink.write(text, []);
+          const tooSlow = message.first ? slow.tooSlow(res.writableLength, message.replay) : (slow.note(res.writableLength), false);
+          for (const text of message.texts) sink.write(text, [], message.replay);
           slow.flushed(res.writableLength);
           if (tooSlow) {
             abandon();
@@ -280,6 +280,7 @@ export class Cluster {
     // A flush writes all its wire messages in one turn: they travel as one bus message, so the
     // relaying node knows where a burst ends.
     let texts: string[] = [];
+    let replay = false;
     const { maxBatchSize } = this.context.options;
     const relay = () => {
       let first = true;
@@ -288,18 +289,20 @@ export class Cluster {
         let size = 0;
         let count = 0;
         while (count < texts.length && (count === 0 || size + texts[count]!.length <= maxBatchSize)) size += texts[count++]!.length;
-        const message = JSON.stringify({ t: 'data', from: this.node, rid, texts: texts.slice(0, count), first } satisfies BusMessage);
+        const message = JSON.stringify({ t: 'data', from: this.node, rid, texts: texts.slice(0, count), first, replay } satisfies BusMessage);
         texts = texts.slice(count);
         first = false;
         void this.bus.send(from, message).then((sent) => {
           if (!sent) this.streams.get(key)?.close(1006, 'relaying node gone');
         });
       }
+      replay = false;
     };
     return {
       transport: 'sse',
       pingsWhenIdle: true,
-      write: (text) => {
+      write: (text, _frames, replaying) => {
+        replay ||= replaying;
         if (texts.push(text) === 1) queueMicrotask(relay);
       },
       // The relaying node watches its own buffer and drops a slow consumer itself.

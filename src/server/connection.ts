@@ -10,8 +10,11 @@ export interface ConnectionSink {
   readonly transport: ServerTransport;
   /** Whether the server sends `ping` when idle (a long poll is its own heartbeat, so it doesn't). */
   readonly pingsWhenIdle: boolean;
-  /** Writes one wire message; `frames` are the frames `text` encodes. */
-  write(text: string, frames: readonly ServerFrame[]): void;
+  /**
+   * Writes one wire message; `frames` are the frames `text` encodes, `replay` whether its flush
+   * carries a resume's replay.
+   */
+  write(text: string, frames: readonly ServerFrame[], replay: boolean): void;
   /** Bytes written but not yet taken by the client. */
   pendingBytes(): number;
   /** Ends the transport with a close code (a `bye` frame where the transport has no close code). */
@@ -20,38 +23,54 @@ export interface ConnectionSink {
 
 /**
  * Tells a slow consumer from one working through a burst. A flush that starts with the client
- * caught up (at most `maxSendBuffer` unsent) is a burst: it goes out whole, whatever its size (a
- * resume's replay), and the client takes it first. A client is slow when what waits behind the
- * burst is over `maxSendBuffer` at every flush for `heartbeat` ms or over 16 times it at any
- * flush, or when it holds over `maxSendBuffer` and has taken nothing for `heartbeat` ms. So one
- * that reads keeps its connection however long the burst takes, and one that stopped reading
- * is cut within a heartbeat or two (the server's idle pings are flushes too).
+ * caught up (at most `maxSendBuffer` unsent), or that carries a resume's replay, is a burst: it
+ * goes out whole whatever its size, and the client takes the oldest bytes first. A client is
+ * slow when what waits behind the bursts stays over `maxSendBuffer` at every flush for
+ * `heartbeat` ms or is over 16 times it at any flush, or (with `stalls`) when it holds over
+ * `maxSendBuffer` and has taken nothing for `heartbeat` ms. So one that reads keeps its
+ * connection however long a burst takes, one that stopped reading is cut within a heartbeat or
+ * two (the server's idle pings are flushes too), and none holds more than 64 × maxSendBuffer
+ * of bursts plus 16 × behind them.
  */
 export class SlowConsumerCheck {
-  /** Bytes of the last burst not taken yet (the client drains the oldest bytes first). */
+  /** Bytes of bursts not taken yet (the client drains the oldest bytes first). */
   private burst = 0;
-  /** Bytes unsent right after the last flush (or the last part of one). */
+  /** Bytes unsent at the last look. */
   private after = 0;
-  /** Whether the flush under way started with the client caught up. */
-  private caughtUp = true;
+  /** Whether the flush under way is a burst. */
+  private bursting = true;
   private behindSince: number | undefined;
   /** When the client last took something, or had at most maxSendBuffer unsent. */
   private progressAt = 0;
 
-  constructor(private readonly settings: Pick<ConnectionSettings, 'heartbeat' | 'maxSendBuffer'>) {}
+  /**
+   * @param stalls whether taking nothing for a heartbeat is a sign: not on long polling, whose
+   *   progress shows only when a whole answer is acknowledged (and whose client is closed by
+   *   the poll expiry when it stops polling)
+   */
+  constructor(
+    private readonly settings: Pick<ConnectionSettings, 'heartbeat' | 'maxSendBuffer'>,
+    private readonly stalls = true,
+  ) {}
+
+  /** Notes what the client took since the last look; true when it took something. */
+  note(pending: number, now = Date.now()): boolean {
+    const taken = Math.max(0, this.after - pending);
+    this.burst = Math.min(pending, Math.max(0, this.burst - taken));
+    this.after = pending;
+    if (taken > 0 || pending <= this.settings.maxSendBuffer) this.progressAt = now;
+    return taken > 0;
+  }
 
   /**
-   * Call before a flush with the bytes still unsent, and {@link flushed} after it; true when the
-   * client is too slow to keep.
+   * Call before a flush with the bytes still unsent (`replay` when it carries a resume's
+   * replay), and {@link flushed} after it; true when the client is too slow to keep.
    */
-  tooSlow(pending: number, now = Date.now()): boolean {
+  tooSlow(pending: number, replay = false, now = Date.now()): boolean {
     const { maxSendBuffer, heartbeat } = this.settings;
-    const taken = Math.max(0, this.after - pending);
-    this.burst = Math.max(0, this.burst - taken);
-    this.after = pending;
-    this.caughtUp = pending <= maxSendBuffer;
-    if (taken > 0 || this.caughtUp) this.progressAt = now;
-    else if (now - this.progressAt >= heartbeat) return true;
+    this.note(pending, now);
+    this.bursting = replay || pending <= maxSendBuffer;
+    if (this.stalls && now - this.progressAt >= heartbeat) return true;
     const behind = pending - this.burst;
     if (behind <= maxSendBuffer) {
       this.behindSince = undefined;
@@ -61,12 +80,9 @@ export class SlowConsumerCheck {
     return behind > 16 * maxSendBuffer || now - this.behindSince >= heartbeat;
   }
 
-  /**
-   * Call after a flush (or each part of one) with the bytes unsent now: what a flush that
-   * started caught up wrote is burst.
-   */
+  /** Call after a flush (or each part of one) with the bytes unsent now. */
   flushed(pending: number): void {
-    if (this.caughtUp) this.burst += Math.max(0, pending - this.after);
+    if (this.bursting) this.burst = Math.min(64 * this.settings.maxSendBuffer, this.burst + Math.max(0, pending - this.after));
     this.after = pending;
   }
 }
@@ -135,6 +151,8 @@ export class Connection {
   private probeTimer: NodeJS.Timeout | undefined;
   private isClosed = false;
   private readonly slow: SlowConsumerCheck;
+  /** Set when what is queued for the next flush includes a resume's replay. */
+  private replaying = false;
 
   constructor(
     /** Connection id, announced in `welcome`. */
@@ -147,7 +165,7 @@ export class Connection {
     private readonly settings: ConnectionSettings,
     private readonly onClosed: (connection: Connection) => void,
   ) {
-    this.slow = new SlowConsumerCheck(settings);
+    this.slow = new SlowConsumerCheck(settings, sink.transport !== 'longpoll');
     if (sink.pingsWhenIdle) {
       this.idleTimer = setTimeout(() => this.send({ type: 'ping' }), settings.heartbeat);
     }
@@ -177,6 +195,11 @@ export class Connection {
     if (this.isClosed) return;
     this.queue.push(frame);
     this.flushHandle ??= setImmediate(() => this.flush());
+  }
+
+  /** Marks the next flush as carrying a resume's replay: a burst however much is unsent. */
+  markReplay(): void {
+    this.replaying = true;
   }
 
   /** Notes that the client sent something, which keeps a WebSocket alive. */
@@ -220,8 +243,10 @@ export class Connection {
       batches = batchFrames(frames.filter(encodable), this.settings.maxBatchSize);
     }
     // Judged on what the client still holds from before: this flush goes out whole.
-    const tooSlow = this.slow.tooSlow(this.sink.pendingBytes());
-    for (const [text, batch] of batches) this.sink.write(text, batch);
+    const replay = this.replaying;
+    this.replaying = false;
+    const tooSlow = this.slow.tooSlow(this.sink.pendingBytes(), replay);
+    for (const [text, batch] of batches) this.sink.write(text, batch, replay);
     this.slow.flushed(this.sink.pendingBytes());
     this.idleTimer?.refresh();
     if (tooSlow) this.close(CloseCode.SLOW_CONSUMER, 'slow consumer: send buffer over maxSendBuffer');

@@ -107,6 +107,7 @@ export class Hub {
       if (!subscription.active) return;
       const plan = await planResume(channel, since, (after) => this.broker.read(channel, after));
       if (!subscription.active) return;
+      if (plan.replay.length > 0) connection.markReplay();
       connection.send(plan.frame);
       subscription.epoch = plan.frame.epoch;
       subscription.seq = plan.frame.seq;

@@ -101,9 +101,11 @@ export interface ServerOptions<Principal = unknown> {
   /**
    * Unsent bytes (WebSocket buffer, SSE write buffer, unacknowledged long-poll frames) beyond
    * which a client counts as slow. A send that finds the client caught up (at most this much
-   * unsent) goes out whole however large (a resume's replay), and the client takes it first;
-   * what waits behind it counts: over this at every send for `heartbeat` ms, or over 16 times
-   * this at once, closes the connection with 4003.
+   * unsent), or that carries a resume's replay, goes out whole however large (up to 64 times
+   * this in all), and the client takes it first. What waits behind it counts: over this at
+   * every send for `heartbeat` ms, or over 16 times this at once, closes the connection with
+   * 4003; so does holding over this while taking nothing for `heartbeat` ms (except on long
+   * polling, where the poll expiry covers a client that stopped).
    * @default 1048576
    */
   maxSendBuffer?: number;

@@ -7,6 +7,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClient, type ClientState, type LifelineError } from '../../src/index.js';
 import type { TransportName } from '../../src/transports/transport.js';
+import { redisBroker } from '../../src/server.js';
+import { startRedis } from '../helpers/redis.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -121,5 +123,37 @@ describe.each(transports)('big publishes over %s', (transport) => {
     await expect(client.publish('room', 'x'.repeat(7_000_000))).rejects.toMatchObject({ code: 'FRAME_TOO_LARGE' });
     await expect(client.publish('room', 'small')).resolves.toMatchObject({ seq: 1 });
     expect(states).toEqual(['open']);
+  });
+});
+
+describe('a resume of several channels with big replays, on the Redis broker', () => {
+  it('keeps the client: each channel\'s replay is its own flush, and each is a burst', { timeout: 30_000 }, async () => {
+    const redis = await startRedis();
+    cleanup.push(() => redis.dispose());
+    // Small maxSendBuffer, so that counting the later replays as backlog (16 × 128 KiB = 2 MiB)
+    // would cut the client at the third of five 1.2 MB replays.
+    const t = await startServer({ broker: redisBroker({ url: redis.url }), maxSendBuffer: 131_072 });
+    cleanup.push(() => t.close());
+    const cursors: Record<string, { epoch: string; seq: number }> = {};
+    for (let c = 0; c < 5; c++) {
+      for (let i = 0; i < 20; i++) {
+        const { epoch } = await t.server.publish(`room${c}`, `${i}:${'x'.repeat(60_000)}`);
+        cursors[`room${c}`] ??= { epoch, seq: 0 };
+      }
+    }
+    // Long polling: its backlog is what the client has not acknowledged, so the replays still
+    // wait when the next channel's comes (on loopback a WebSocket's kernel buffer hides that).
+    const client = createClient(t.url, { transports: ['longpoll'], rememberTransport: false });
+    cleanup.push(() => client.close());
+    const errors: LifelineError[] = [];
+    client.on('error', (error) => errors.push(error));
+    const received: Record<string, number[]> = {};
+    for (const channel of Object.keys(cursors)) {
+      received[channel] = [];
+      client.subscribe(channel, { since: cursors[channel] }).on('message', (_data, { seq }) => received[channel]!.push(seq));
+    }
+    await waitFor(() => expect(Object.values(received).every((seqs) => seqs.length === 20)).toBe(true));
+    for (const seqs of Object.values(received)) expect(seqs).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect(errors).toEqual([]);
   });
 });
