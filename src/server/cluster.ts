@@ -2,9 +2,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CloseCode, ErrorCode } from '../protocol/index.js';
 import type { NodeBus } from './brokers/broker.js';
 import { deliverSend } from './connect-endpoint.js';
-import { SlowConsumerCheck, type Connection, type ConnectionSink } from './connection.js';
+import type { Connection, ConnectionSink } from './connection.js';
 import type { ServerContext } from './context.js';
 import { httpPollReply, type LongPollEndpoint, type PollReply } from './long-polling-endpoint.js';
+import { SlowConsumerCheck } from './slow-consumer.js';
 import { sseSink, startEventStream, type SseEndpoint } from './sse-endpoint.js';
 
 /**
