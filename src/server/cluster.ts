@@ -278,8 +278,8 @@ export class Cluster {
 
   /** The owner's end of a stream that node `from` holds. */
   private remoteSink(from: string, rid: number, key: string): ConnectionSink {
-    // A flush writes all its wire messages in one turn: they travel as one bus message, so the
-    // relaying node knows where a burst ends.
+    // A flush writes all its wire messages in one turn: they are sent together, in parts, the
+    // first marked, so the relaying node knows where a flush starts (and judges it there).
     let texts: string[] = [];
     let replay = false;
     const { maxBatchSize } = this.context.options;
