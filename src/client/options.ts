@@ -44,8 +44,9 @@ export interface ClientOptions {
   /**
    * Largest message in characters, both ways: a larger server message is an error and a
    * reconnect; a publish whose frame is larger rejects with `FRAME_TOO_LARGE` and is not sent.
-   * Keep it at most a third of the server's `maxMessageSize × maxFramesPerMessage` (a character
-   * can take 3 bytes), so that no publish can be over the server's limit for a whole message.
+   * Keep it at least the server's `maxBatchSize` (262144 by default), the size its wire
+   * messages reach, and at most a third of the server's `maxMessageSize × maxFramesPerMessage`
+   * (a character can take 3 bytes), so that no publish is over its limit for a whole message.
    * @default 1048576
    */
   maxMessageSize?: number;

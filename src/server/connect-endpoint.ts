@@ -5,15 +5,14 @@ import { acceptFrames, fitFrames, maxWireSize, receiveFrames } from './inbound.j
 import { clientIp } from './limits.js';
 import type { LongPollEndpoint } from './long-polling-endpoint.js';
 import type { SseEndpoint } from './sse-endpoint.js';
-import { BodyTooLarge, bearerToken, parseJson, readBody, sendError, sendJson, sendTooLarge } from './http-util.js';
+import { answerBodyError, bearerToken, parseJson, readBody, sendError, sendJson } from './http-util.js';
 
-/** Reads a body, answering 413 itself when it is too large; undefined means "already answered". */
+/** Reads a body, answering itself when it is too large or not UTF-8; undefined means "already answered". */
 async function body(req: IncomingMessage, res: ServerResponse, max: number): Promise<string | undefined> {
   try {
     return await readBody(req, max);
   } catch (error) {
-    if (error instanceof BodyTooLarge) sendTooLarge(res, error);
-    else res.destroy();
+    answerBodyError(res, error);
     return undefined;
   }
 }

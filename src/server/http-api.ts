@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCode } from '../protocol/index.js';
 import type { ServerContext } from './context.js';
 import { errorMessage } from './hub.js';
-import { BodyTooLarge, bearerToken, parseJson, readBody, sendError, sendJson, sendTooLarge } from './http-util.js';
+import { answerBodyError, bearerToken, parseJson, readBody, sendError, sendJson } from './http-util.js';
 
 /** What a publish through the server produced. */
 export interface PublishAck {
@@ -60,8 +60,7 @@ export async function handlePublish(req: IncomingMessage, res: ServerResponse, c
   try {
     text = await readBody(req, maxMessageSize);
   } catch (error) {
-    if (error instanceof BodyTooLarge) sendTooLarge(res, error);
-    else res.destroy();
+    answerBodyError(res, error);
     return;
   }
   const parsed = parseJson(text);

@@ -24,9 +24,26 @@ export class BodyTooLarge extends Error {
   readonly code = ErrorCode.FRAME_TOO_LARGE;
 }
 
+/** A request body that is not UTF-8: refused, never decoded with replacement characters. */
+export class BodyNotUtf8 extends Error {
+  readonly code = ErrorCode.BAD_JSON;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Answers a body that could not be read: 413 when too large, 400 `BAD_JSON` when not UTF-8;
+ * anything else (the request failed) ends the socket.
+ */
+export function answerBodyError(res: ServerResponse, error: unknown): void {
+  if (error instanceof BodyTooLarge) sendTooLarge(res, error);
+  else if (error instanceof BodyNotUtf8) sendError(res, 400, ErrorCode.BAD_JSON, error.message);
+  else res.destroy();
+}
+
 /**
  * Reads a request body as UTF-8 text, refusing (without buffering it) one larger than `max`
- * bytes. On refusal the rest of the body is not read, so the answer sets `Connection: close`.
+ * bytes, and one that is not UTF-8 (BodyNotUtf8). On refusal the rest of the body is not read, so the answer sets `Connection: close`.
  */
 export function readBody(req: IncomingMessage, max: number): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -48,7 +65,13 @@ export function readBody(req: IncomingMessage, max: number): Promise<string> {
       chunks.push(chunk);
     };
     req.on('data', onData);
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => {
+      try {
+        resolve(utf8.decode(Buffer.concat(chunks)));
+      } catch {
+        reject(new BodyNotUtf8('Body is not UTF-8'));
+      }
+    });
     req.on('error', reject);
   });
 }

@@ -71,15 +71,13 @@ export const httpTransport = (
         .catch(failed('connect'));
       return {
         send(text) {
-          sent = sent.then<unknown>(
-            () =>
-              live &&
-              // A string body goes as text/plain, fetch's default.
-              request(`send?cid=${cid}`, { method: 'POST', body: text }).then(
-                checked('send'),
-                failed('send'),
-              ),
-          );
+          // The handlers come after the request so that a fetch that throws at once fails the
+          // send too (and the chain never holds a rejection). Once closed, `checked` sees no
+          // response and `end` does nothing.
+          sent = sent
+            // A string body goes as text/plain, fetch's default.
+            .then<unknown>(() => live && request(`send?cid=${cid}`, { method: 'POST', body: text }))
+            .then(checked('send') as (res: unknown) => unknown, failed('send'));
         },
         close,
       };

@@ -55,6 +55,18 @@ describe('POST {path}/publish', () => {
     expect(await post(off.url, '{"channel":"c","data":1}', 'k')).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
   });
 
+  it('refuses a body that is not UTF-8 with 400 BAD_JSON on /publish and /send, and publishes nothing', async () => {
+    const { url, server } = await start({ apiKey: 'k' });
+    // "café" with a Latin-1 é: not UTF-8, which a lenient decoder would turn into U+FFFD.
+    const latin1 = (text: string) => Buffer.concat([Buffer.from(text), Buffer.from([0xe9]), Buffer.from('"}')]);
+    const publish = await http(`${url}/publish`, { method: 'POST', headers: { Authorization: 'Bearer k' }, body: latin1('{"channel":"c","data":"caf') });
+    expect(publish).toMatchObject({ status: 400, body: { error: { code: 'BAD_JSON', message: 'Body is not UTF-8' } } });
+    const c = await connectRaw('longpoll', url);
+    const send = await http(`${url}/send?cid=${c.cid}`, { method: 'POST', headers: { Authorization: c.authorization! }, body: latin1('[{"type":"pub","id":"p","channel":"c","data":"caf') });
+    expect(send).toMatchObject({ status: 400, body: { error: { code: 'BAD_JSON' } } });
+    expect((await server.publish('c', 'first')).seq).toBe(1);
+  });
+
   it('answers 503 BROKER_UNAVAILABLE when the broker fails', async () => {
     const broken: Broker = { ...memoryBroker(), publish: () => Promise.reject(new Error('down')) };
     const { url } = await start({ apiKey: 'k', broker: broken });

@@ -188,6 +188,31 @@ describe.each([
     transport.close();
   });
 
+  it('ends the transport once when fetch throws at once on a send, with no unhandled rejection', async () => {
+    server.use(connectOk(), downstream[name]());
+    const rejections: unknown[] = [];
+    const onRejection = (reason: unknown) => rejections.push(reason);
+    process.on('unhandledRejection', onRejection);
+    try {
+      // An injected fetch (Node, tests) may throw instead of rejecting.
+      const fetch = (input: RequestInfo | URL, init?: RequestInit) => {
+        if (String(input).includes('/send')) throw new TypeError('no network here');
+        return globalThis.fetch(input, init);
+      };
+      const { ctx, messages, closes } = recordingContext(base, { fetch });
+      const transport = factory(ctx);
+      await vi.waitFor(() => expect(messages).toEqual([welcome]));
+      transport.send('[{"type":"ping"}]');
+      transport.send('[{"type":"ping"}]');
+      await vi.waitFor(() => expect(closes).toEqual([{ code: 1006, reason: '/send: TypeError: no network here' }]));
+      await settle();
+      expect(closes).toHaveLength(1);
+      expect(rejections).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onRejection);
+    }
+  });
+
   it.each([
     ['HTTP 404', () => HttpResponse.json({ error: {} }, { status: 404 }), '/send: HTTP 404'],
     ['a network error', () => HttpResponse.error(), expect.stringMatching(/^\/send: TypeError/)],
