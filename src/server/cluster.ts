@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CloseCode, ErrorCode } from '../protocol/index.js';
 import type { NodeBus } from './brokers/broker.js';
 import { deliverSend } from './connect-endpoint.js';
-import type { Connection, ConnectionSink } from './connection.js';
+import { fittingCount, type Connection, type ConnectionSink } from './connection.js';
 import type { ServerContext } from './context.js';
 import { httpPollReply, type LongPollEndpoint, type PollReply } from './long-polling-endpoint.js';
 import { SlowConsumerCheck } from './slow-consumer.js';
@@ -157,7 +157,9 @@ export class Cluster {
             this.context.track(new Promise((resolve) => res.once('close', resolve)));
           }
           // Judged as on the owner's own streams, on what the client holds from before this flush.
-          const tooSlow = message.first ? slow.tooSlow(res.writableLength, message.replay) : (slow.note(res.writableLength), false);
+          let tooSlow = false;
+          if (message.first) tooSlow = slow.tooSlow(res.writableLength, message.replay);
+          else slow.note(res.writableLength);
           for (const text of message.texts) sink.write(text, [], message.replay);
           slow.flushed(res.writableLength);
           if (tooSlow) {
@@ -287,9 +289,7 @@ export class Cluster {
       let first = true;
       while (texts.length > 0) {
         // At least one wire message per part; each is at most about maxBatchSize.
-        let size = 0;
-        let count = 0;
-        while (count < texts.length && (count === 0 || size + texts[count]!.length <= maxBatchSize)) size += texts[count++]!.length;
+        const count = fittingCount(texts, maxBatchSize);
         const message = JSON.stringify({ t: 'data', from: this.node, rid, texts: texts.slice(0, count), first, replay } satisfies BusMessage);
         texts = texts.slice(count);
         first = false;

@@ -40,6 +40,19 @@ export interface ConnectionSettings {
 }
 
 /**
+ * How many of `texts` (encoded frames, oldest first) fit one wire message of at most `max`
+ * characters with its brackets and commas; at least one, so a larger frame still goes alone.
+ */
+export function fittingCount(texts: readonly string[], max: number): number {
+  let count = 0;
+  for (let size = 1; count < texts.length; count++) {
+    size += texts[count]!.length + 1;
+    if (count > 0 && size > max) break;
+  }
+  return count;
+}
+
+/**
  * Encodes frames into wire messages of at most `max` characters each, in order (a frame larger
  * than `max` goes alone), with the frames each one holds. Throws when a frame is not JSON.
  */

@@ -20,14 +20,10 @@ export function sendError(res: ServerResponse, status: number, code: ErrorCode, 
 }
 
 /** Raised by {@link readBody} when the body is larger than allowed. */
-export class BodyTooLarge extends Error {
-  readonly code = ErrorCode.FRAME_TOO_LARGE;
-}
+export class BodyTooLarge extends Error {}
 
 /** A request body that is not UTF-8: refused, never decoded with replacement characters. */
-export class BodyNotUtf8 extends Error {
-  readonly code = ErrorCode.BAD_JSON;
-}
+export class BodyNotUtf8 extends Error {}
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { CloseCode, ErrorCode, type ServerFrame } from '../protocol/index.js';
-import type { Connection, ConnectionSink } from './connection.js';
+import { fittingCount, type Connection, type ConnectionSink } from './connection.js';
 import type { ServerContext } from './context.js';
 
 /**
@@ -138,14 +138,9 @@ class LongPollSink implements ConnectionSink {
 
   private answer(): void {
     if (this.frames.length === 0) return;
-    // The oldest frames up to maxAnswer (at least one): the client acks them and polls again
-    // at once for the rest, so no answer is bigger than a client accepts.
-    let count = 0;
-    for (let size = 1; count < this.frames.length; count++) {
-      size += this.frames[count]!.length + 1;
-      if (count > 0 && size > this.maxAnswer) break;
-    }
-    this.release(this.frames.slice(0, count));
+    // The oldest frames up to maxAnswer: the client acks them and polls again at once for the
+    // rest, so no answer is bigger than a client accepts.
+    this.release(this.frames.slice(0, fittingCount(this.frames, this.maxAnswer)));
   }
 
   /** Without a poll for `heartbeat + longPollHold` the client is gone. */

@@ -33,13 +33,12 @@ export class SlowConsumerCheck {
     private readonly stalls = true,
   ) {}
 
-  /** Notes what the client took since the last look; true when it took something. */
-  note(pending: number, now = Date.now()): boolean {
+  /** Notes what the client took since the last look (for the parts of a relayed flush after the first). */
+  note(pending: number, now = Date.now()): void {
     const taken = Math.max(0, this.after - pending);
     this.burst = Math.min(pending, Math.max(0, this.burst - taken));
     this.after = pending;
     if (taken > 0 || pending <= this.settings.maxSendBuffer) this.progressAt = now;
-    return taken > 0;
   }
 
   /**
