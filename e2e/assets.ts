@@ -42,7 +42,8 @@ export async function buildAssets(): Promise<Assets> {
   const harness = await bundle({ entryPoints: [join(page, 'script-tag.ts')], format: 'iife' });
   const spa = await bundle({
     stdin: {
-      contents: "import { createClient } from 'lifeline'; import { installHarness } from './harness.ts'; installHarness(createClient, 'spa');",
+      contents:
+        "import { createClient } from 'lifeline'; import { installHarness } from './harness.ts'; installHarness(createClient, 'spa');",
       resolveDir: page,
       loader: 'ts',
     },

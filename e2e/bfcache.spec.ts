@@ -13,7 +13,13 @@ declare global {
   }
 }
 
-test('pagehide closes the connection, and the page restored from the bfcache resumes', async ({ page, openPage, rtUrl, server, faultProxy }) => {
+test('pagehide closes the connection, and the page restored from the bfcache resumes', async ({
+  page,
+  openPage,
+  rtUrl,
+  server,
+  faultProxy,
+}) => {
   await page.addInitScript(() => {
     window.pageshows = [];
     addEventListener('pageshow', (event) => window.pageshows!.push(event.persisted));

@@ -14,8 +14,13 @@ export function launchOptions(ignoreDefaultArgs: string[] = []): LaunchOptions {
     ...(executablePath ? { executablePath } : {}),
     ...(ignoreDefaultArgs.length > 0 ? { ignoreDefaultArgs } : {}),
     args: [
-      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
     ],
   };
 }

@@ -4,7 +4,12 @@ import { test, expect } from './fixtures.js';
 import { quickReconnect, startClient, subscribe, waitForMessages, waitForOpen } from './helpers.js';
 
 for (const build of ['index', 'spa'] as const) {
-  test(`${build === 'index' ? 'script tag (IIFE)' : 'bundled SPA (ESM)'}: connects, receives and publishes`, async ({ page, openPage, rtUrl, server }) => {
+  test(`${build === 'index' ? 'script tag (IIFE)' : 'bundled SPA (ESM)'}: connects, receives and publishes`, async ({
+    page,
+    openPage,
+    rtUrl,
+    server,
+  }) => {
     const pageErrors: string[] = [];
     page.on('pageerror', (error) => pageErrors.push(error.message));
     await openPage(build);

@@ -60,7 +60,11 @@ test('the page connects over WebSocket, chats round-trip between two tabs and th
   await other.close();
 });
 
-for (const [button, name] of [['SSE', 'sse'], ['Long polling', 'longpoll'], ['WebSocket', 'websocket']] as const) {
+for (const [button, name] of [
+  ['SSE', 'sse'],
+  ['Long polling', 'longpoll'],
+  ['WebSocket', 'websocket'],
+] as const) {
   test(`forcing ${name} reconnects on it and resumes; chat and ticker work, also after a dropped connection`, async ({ page }) => {
     await openDemo(page);
     await tickerMoves(page);
@@ -97,7 +101,10 @@ test('an outage replays what was missed and no duplicate reaches the app', async
   expect(await count(page, 'gaps')).toBe(0);
 });
 
-for (const [button, name] of [['WebSocket', 'websocket'], ['SSE', 'sse']] as const) {
+for (const [button, name] of [
+  ['WebSocket', 'websocket'],
+  ['SSE', 'sse'],
+] as const) {
   test(`a message delivered twice over ${name} is dropped by the client and never shown twice`, async ({ page }) => {
     await openDemo(page);
     await page.getByRole('button', { name: button, exact: true }).click();

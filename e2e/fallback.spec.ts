@@ -15,9 +15,24 @@ interface Path {
 
 const paths: Path[] = [
   { name: 'WebSocket refused → SSE', faults: { websocket: 'refuse' }, expected: ['sse'], bound: 3_000 },
-  { name: 'WebSocket blackholed → SSE or long polling within the stagger', faults: { websocket: 'blackhole' }, expected: ['sse', 'longpoll'], bound: 4_000 },
-  { name: 'WebSocket refused and SSE buffered → long polling', faults: { websocket: 'refuse', sse: 'buffer' }, expected: ['longpoll'], bound: 6_000 },
-  { name: 'WebSocket refused and SSE refused → long polling', faults: { websocket: 'refuse', sse: 'refuse' }, expected: ['longpoll'], bound: 3_000 },
+  {
+    name: 'WebSocket blackholed → SSE or long polling within the stagger',
+    faults: { websocket: 'blackhole' },
+    expected: ['sse', 'longpoll'],
+    bound: 4_000,
+  },
+  {
+    name: 'WebSocket refused and SSE buffered → long polling',
+    faults: { websocket: 'refuse', sse: 'buffer' },
+    expected: ['longpoll'],
+    bound: 6_000,
+  },
+  {
+    name: 'WebSocket refused and SSE refused → long polling',
+    faults: { websocket: 'refuse', sse: 'refuse' },
+    expected: ['longpoll'],
+    bound: 3_000,
+  },
   { name: 'Upgrade header stripped → a working transport', faults: { websocket: 'strip' }, expected: ['sse', 'longpoll'], bound: 3_000 },
 ];
 

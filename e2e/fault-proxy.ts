@@ -24,7 +24,17 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   const targetPort = Number(target.port || 80);
   const maxLinks = options.maxLinks ?? 256;
   const modes: FaultModes = { ...defaults, ...options.modes };
-  const stats: FaultStats = { forwarded: 0, upgrades: 0, refusedUpgrades: 0, strippedUpgrades: 0, blackholed: 0, refusedSse: 0, bufferedSse: 0, kills: 0, duplicated: 0 };
+  const stats: FaultStats = {
+    forwarded: 0,
+    upgrades: 0,
+    refusedUpgrades: 0,
+    strippedUpgrades: 0,
+    blackholed: 0,
+    refusedSse: 0,
+    bufferedSse: 0,
+    kills: 0,
+    duplicated: 0,
+  };
   const links = new Set<Link>();
   const sockets = new Set<Duplex>();
   const stopKillers = new Set<() => void>();
@@ -76,7 +86,12 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     const toServer = delayQueue();
     const toClient = delayQueue();
     const upstream = http.request({
-      host: target.hostname, port: targetPort, method: req.method, path: req.url, headers: req.headers, agent,
+      host: target.hostname,
+      port: targetPort,
+      method: req.method,
+      path: req.url,
+      headers: req.headers,
+      agent,
     });
     const link = addLink(kind, [req.socket], () => upstream.destroy());
     if (!link) {
@@ -167,20 +182,29 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     });
     // Either end going away takes the other with it, as a real proxy's tunnel would; `end`
     // (not `destroy`) so bytes still queued behind the latency get delivered first.
-    socket.on('close', () => toServer(() => {
-      links.delete(link);
-      server.end();
-    }));
+    socket.on('close', () =>
+      toServer(() => {
+        links.delete(link);
+        server.end();
+      }),
+    );
     // A stalled tunnel is dead in both directions: not even the server's close gets through.
-    server.on('close', () => link.stalled || toClient(() => {
-      links.delete(link);
-      socket.end();
-    }));
+    server.on(
+      'close',
+      () =>
+        link.stalled ||
+        toClient(() => {
+          links.delete(link);
+          socket.end();
+        }),
+    );
   };
 
   /** Sends the upgrade request on as plain HTTP and writes the server's answer back raw. */
   const relayWithoutUpgrade = (req: http.IncomingMessage, socket: Duplex) => {
-    const headers = Object.fromEntries(Object.entries(req.headers).filter(([name]) => !hopByHop.has(name) && !name.startsWith('sec-websocket')));
+    const headers = Object.fromEntries(
+      Object.entries(req.headers).filter(([name]) => !hopByHop.has(name) && !name.startsWith('sec-websocket')),
+    );
     const upstream = http.request({ host: target.hostname, port: targetPort, method: req.method, path: req.url, headers, agent });
     upstream.on('error', () => socket.destroy());
     upstream.on('response', (answer) => {

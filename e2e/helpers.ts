@@ -47,14 +47,21 @@ async function explained(page: Page, what: string, wait: Promise<unknown>): Prom
 
 /** Waits until at least `count` messages were delivered on `channel`; returns them all. */
 export async function waitForMessages(page: Page, channel: string, count: number, timeout = 15_000): Promise<Received[]> {
-  const wait = page.waitForFunction(([c, n]) => (window.harness.messages[c]?.length ?? 0) >= n, [channel, count] as const, { timeout, polling: 50 });
+  const wait = page.waitForFunction(([c, n]) => (window.harness.messages[c]?.length ?? 0) >= n, [channel, count] as const, {
+    timeout,
+    polling: 50,
+  });
   await explained(page, `waiting for ${count} messages on "${channel}"`, wait);
   return messages(page, channel);
 }
 
 /** Waits until the client reports state 'open' and returns the transport it is on. */
 export async function waitForOpen(page: Page, timeout = 15_000): Promise<string | null> {
-  await explained(page, 'waiting for state open', page.waitForFunction(() => window.harness.client?.state === 'open', undefined, { timeout, polling: 25 }));
+  await explained(
+    page,
+    'waiting for state open',
+    page.waitForFunction(() => window.harness.client?.state === 'open', undefined, { timeout, polling: 25 }),
+  );
   return page.evaluate(() => window.harness.client!.transport);
 }
 

@@ -12,12 +12,22 @@ import { expectExactlyOnce, startClient, subscribe, waitForMessages, waitForOpen
 import { installThrottling } from './page/throttle.js';
 
 test.use({
-  launchOptions: launchOptions(['--disable-background-timer-throttling', '--disable-backgrounding-occluded-windows', '--disable-renderer-backgrounding']),
+  launchOptions: launchOptions([
+    '--disable-background-timer-throttling',
+    '--disable-backgrounding-occluded-windows',
+    '--disable-renderer-backgrounding',
+  ]),
   // 2 s: every ping of the server must be answered within 2 s, room enough for a loaded machine.
   serverOptions: { heartbeat: 2_000 },
 });
 
-test('a hidden, throttled tab is not declared dead; a connection that died while hidden is found on wake', async ({ page, openPage, rtUrl, server, faultProxy }) => {
+test('a hidden, throttled tab is not declared dead; a connection that died while hidden is found on wake', async ({
+  page,
+  openPage,
+  rtUrl,
+  server,
+  faultProxy,
+}) => {
   test.setTimeout(60_000);
   await page.addInitScript(installThrottling);
   const first = await server.publish('c', 1);
@@ -36,7 +46,10 @@ test('a hidden, throttled tab is not declared dead; a connection that died while
   await new Promise((resolve) => setTimeout(resolve, 11_000));
   for (let n = 2; n <= 6; n++) await server.publish('c', n);
   await waitForMessages(page, 'c', 6);
-  const hiddenOutcome = await page.evaluate(() => ({ state: window.harness.client!.state, errors: window.harness.errors.map((e) => e.code) }));
+  const hiddenOutcome = await page.evaluate(() => ({
+    state: window.harness.client!.state,
+    errors: window.harness.errors.map((e) => e.code),
+  }));
   expect(hiddenOutcome).toEqual({ state: 'open', errors: [] });
   expect(await stateChanges()).toBe(changesBefore);
   expect(faultProxy.stats.upgrades).toBe(1);

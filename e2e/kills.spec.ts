@@ -3,7 +3,16 @@
 // in the log exactly once.
 import type { LinkKind } from './fault-proxy.js';
 import { test, expect } from './fixtures.js';
-import { expectExactlyOnce, quickReconnect, startClient, subscribe, transportNames, waitForMessages, waitForOpen, type TransportName } from './helpers.js';
+import {
+  expectExactlyOnce,
+  quickReconnect,
+  startClient,
+  subscribe,
+  transportNames,
+  waitForMessages,
+  waitForOpen,
+  type TransportName,
+} from './helpers.js';
 
 /** The proxy exchanges that carry each transport (SSE and long polling also POST /send). */
 const carriers: Record<TransportName, LinkKind[]> = {
@@ -15,7 +24,13 @@ const carriers: Record<TransportName, LinkKind[]> = {
 const TOTAL = 1_000;
 
 for (const transport of transportNames) {
-  test(`${transport}: random kills while ${TOTAL} messages stream${transport === 'websocket' ? ' (each also sent twice)' : ''} — none lost, none repeated, order kept`, async ({ page, openPage, rtUrl, server, faultProxy }) => {
+  test(`${transport}: random kills while ${TOTAL} messages stream${transport === 'websocket' ? ' (each also sent twice)' : ''} — none lost, none repeated, order kept`, async ({
+    page,
+    openPage,
+    rtUrl,
+    server,
+    faultProxy,
+  }) => {
     // On WebSocket the proxy also delivers every message twice: repeats the client must drop.
     faultProxy.set({ duplicateWebSocketMessages: transport === 'websocket' });
     const first = await server.publish('stream', 1);
@@ -50,7 +65,14 @@ for (const transport of transportNames) {
 }
 
 for (const transport of transportNames) {
-  test(`${transport}: a page publishing through repeated drops — each payload lands once, every publish resolves`, async ({ page, context, openPage, rtUrl, server, faultProxy }) => {
+  test(`${transport}: a page publishing through repeated drops — each payload lands once, every publish resolves`, async ({
+    page,
+    context,
+    openPage,
+    rtUrl,
+    server,
+    faultProxy,
+  }) => {
     const COUNT = 60;
     const first = await server.publish('chat', 'seed');
     const reader = await openPage('index', await context.newPage());

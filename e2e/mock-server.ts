@@ -78,7 +78,8 @@ export class MockServer {
       const cid = url.searchParams.get('cid') ?? '';
       if (url.pathname === '/rt/connect') {
         const transport = (JSON.parse(route.request().postData() ?? '{}') as { transport?: string }).transport;
-        if (transport !== 'longpoll') return route.fulfill({ status: 404, json: { error: { code: 'NOT_FOUND', message: 'mock: no SSE' } } });
+        if (transport !== 'longpoll')
+          return route.fulfill({ status: 404, json: { error: { code: 'NOT_FOUND', message: 'mock: no SSE' } } });
         const connection = new LongPollConnection(this.connections.length + 1);
         polls.set(String(connection.index), connection);
         this.connections.push(connection);
@@ -86,7 +87,8 @@ export class MockServer {
         return route.fulfill({ status: 200, json: { cid: String(connection.index) } });
       }
       const connection = polls.get(cid);
-      if (!connection || connection.closed) return route.fulfill({ status: 404, json: { error: { code: 'UNKNOWN_CONNECTION', message: 'mock' } } });
+      if (!connection || connection.closed)
+        return route.fulfill({ status: 404, json: { error: { code: 'UNKNOWN_CONNECTION', message: 'mock' } } });
       if (url.pathname === '/rt/send') {
         connection.received.push(...parseFrames(route.request().postData() ?? ''));
         return route.fulfill({ status: 204 });
@@ -159,7 +161,13 @@ class LongPollConnection implements MockConnection {
   }
 }
 
-const welcomeFrame = (index: number, heartbeat: number): Frame => ({ type: 'welcome', v: 1, cid: `mock-${index}`, heartbeat, time: Date.now() });
+const welcomeFrame = (index: number, heartbeat: number): Frame => ({
+  type: 'welcome',
+  v: 1,
+  cid: `mock-${index}`,
+  heartbeat,
+  time: Date.now(),
+});
 
 const parseFrames = (text: string): Frame[] => {
   try {

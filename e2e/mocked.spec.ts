@@ -58,7 +58,12 @@ test('a seq jump makes the client resubscribe after its cursor, and the hole is 
   await subscribe(page, 'c');
   await answerFirstSub(subscribed(0), msg(1), msg(2), msg(5));
   // The repair may come on the same connection or on a new one: look at all of them.
-  const repair = () => mock.connections.flatMap((c) => subFrames(c).filter((f) => f.since).map((f) => ({ c, since: f.since })));
+  const repair = () =>
+    mock.connections.flatMap((c) =>
+      subFrames(c)
+        .filter((f) => f.since)
+        .map((f) => ({ c, since: f.since })),
+    );
   await expect.poll(() => repair().length, { timeout: 10_000 }).toBeGreaterThan(0);
   const [{ c, since }] = repair() as [{ c: MockConnection; since: unknown }];
   expect(since).toEqual({ epoch: 'E1', seq: 2 });
@@ -76,7 +81,11 @@ test('an epoch change after a reconnect is reported as a gap, then the new histo
   await expect.poll(() => mock.connections.length).toBe(2);
   await expect.poll(() => subFrames(mock.last!).length).toBe(1);
   expect(subFrames(mock.last!)[0]!.since).toEqual({ epoch: 'E1', seq: 3 });
-  mock.last!.send({ type: 'gap', channel: 'c', epoch: 'E2', seq: 0, reason: 'epoch', from: { epoch: 'E1', seq: 3 } }, msg(1, 'E2'), msg(2, 'E2'));
+  mock.last!.send(
+    { type: 'gap', channel: 'c', epoch: 'E2', seq: 0, reason: 'epoch', from: { epoch: 'E1', seq: 3 } },
+    msg(1, 'E2'),
+    msg(2, 'E2'),
+  );
   const received = await waitForMessages(page, 'c', 5);
   expect(received.map((m) => m.data)).toEqual(['E1:1', 'E1:2', 'E1:3', 'E2:1', 'E2:2']);
   const gaps = await page.evaluate(() => window.harness.gaps.c!.map((g) => g.info));
@@ -115,7 +124,10 @@ test('a WebSocket-only client whose server never welcomes times out, reports it 
   await startClient(page, MOCK_URL, { transports: ['websocket'], connectTimeout: 1_000, ...quickReconnect });
   await expect.poll(() => mock.connections.length, { timeout: 6_000 }).toBeGreaterThanOrEqual(2);
   expect(mock.connections[0]!.closed).toBe(true);
-  const seen = await page.evaluate(() => ({ errors: window.harness.errors.map((e) => e.code), opened: window.harness.states.some((s) => s.to === 'open') }));
+  const seen = await page.evaluate(() => ({
+    errors: window.harness.errors.map((e) => e.code),
+    opened: window.harness.states.some((s) => s.to === 'open'),
+  }));
   expect(seen.opened).toBe(false);
   expect(seen.errors).toContain('CONNECT_TIMEOUT');
 });
@@ -140,7 +152,11 @@ test('long polls answering 500, 204 and a captive-portal page are failed transpo
   const opens = await page.evaluate(() => window.harness.states.filter((s) => s.to === 'open').length);
   expect(opens).toBe(1);
   // Each refused connection is one failed attempt, reported as such.
-  expect(await page.evaluate(() => window.harness.errors.map((e) => e.code))).toEqual(['CONNECT_FAILED', 'CONNECT_FAILED', 'CONNECT_FAILED']);
+  expect(await page.evaluate(() => window.harness.errors.map((e) => e.code))).toEqual([
+    'CONNECT_FAILED',
+    'CONNECT_FAILED',
+    'CONNECT_FAILED',
+  ]);
   await answerFirstSub(subscribed(0), msg(1), msg(2));
   expect((await waitForMessages(page, 'c', 2)).map((m) => m.seq)).toEqual([1, 2]);
 });

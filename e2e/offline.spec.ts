@@ -3,7 +3,14 @@
 import { test, expect } from './fixtures.js';
 import { expectExactlyOnce, startClient, subscribe, waitForMessages, waitForOpen } from './helpers.js';
 
-test('offline → online: nothing tried while offline, reconnected at once on the online event', async ({ page, context, openPage, rtUrl, server, faultProxy }) => {
+test('offline → online: nothing tried while offline, reconnected at once on the online event', async ({
+  page,
+  context,
+  openPage,
+  rtUrl,
+  server,
+  faultProxy,
+}) => {
   const first = await server.publish('c', 'one');
   await openPage();
   // A backoff this large makes any reconnect under a second the online event's doing.

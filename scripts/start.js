@@ -33,7 +33,15 @@ const listening = new Promise((resolve) => {
   };
 });
 // The CLI reads process.argv when imported, and then owns SIGTERM/SIGINT in this process.
-process.argv = [process.argv[0], process.argv[1], '--port', process.env.PORT || '3000', '--demo', ...(typeof given === 'string' ? [] : ['--api-key', apiKey]), ...extra];
+process.argv = [
+  process.argv[0],
+  process.argv[1],
+  '--port',
+  process.env.PORT || '3000',
+  '--demo',
+  ...(typeof given === 'string' ? [] : ['--api-key', apiKey]),
+  ...extra,
+];
 await import('../dist/cli.js');
 const { startTicker } = await import('../demo/ticker.js');
 startTicker({ url: await listening, apiKey });

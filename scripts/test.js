@@ -29,7 +29,10 @@ function readJson(file) {
 }
 
 // A build or typecheck failure counts as one failed check: nothing after it can be trusted.
-for (const [name, args] of [['build', ['run', 'build']], ['typecheck', ['run', 'typecheck']]]) {
+for (const [name, args] of [
+  ['build', ['run', 'build']],
+  ['typecheck', ['run', 'typecheck']],
+]) {
   if (step(name, 'npm', args)) passed++;
   else failed++;
 }

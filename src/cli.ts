@@ -29,7 +29,8 @@ class UsageError extends Error {}
 function whole(name: string, text: string | undefined, fallback: number, min: number, max: number): number {
   if (text === undefined) return fallback;
   const value = Number(text);
-  if (!/^\d+$/.test(text) || value < min || value > max) throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, got "${text}"`);
+  if (!/^\d+$/.test(text) || value < min || value > max)
+    throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, got "${text}"`);
   return value;
 }
 
@@ -78,7 +79,8 @@ function demoHandler(): (req: IncomingMessage, res: ServerResponse) => void {
     ['/lifeline.min.js', { url: new URL('./lifeline.min.js', import.meta.url), type: 'text/javascript; charset=utf-8' }],
   ]);
   return (req, res) => {
-    const file = req.method === 'GET' || req.method === 'HEAD' ? files.get(new URL(req.url ?? '/', 'http://localhost').pathname) : undefined;
+    const file =
+      req.method === 'GET' || req.method === 'HEAD' ? files.get(new URL(req.url ?? '/', 'http://localhost').pathname) : undefined;
     if (!file) {
       res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Not found\n');
       return;
@@ -86,7 +88,10 @@ function demoHandler(): (req: IncomingMessage, res: ServerResponse) => void {
     readFile(file.url).then(
       (body) => res.writeHead(200, { 'Content-Type': file.type, 'Cache-Control': 'no-cache' }).end(body),
       // The page ships only in a checkout of the repository, where `npm run build` makes the bundle.
-      () => res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Not found: the demo runs from a checkout of the repository, after npm run build\n'),
+      () =>
+        res
+          .writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' })
+          .end('Not found: the demo runs from a checkout of the repository, after npm run build\n'),
     );
   };
 }

@@ -13,6 +13,16 @@ export const createClient: (url: string, options: CoreClientOptions) => Client =
 export { reconnectDelay, type BackoffPolicy } from './client/backoff.js';
 export { LifelineError, type ClientErrorCode, type LifelineErrorCode } from './client/errors.js';
 export type { ClientOptions, CoreClientOptions } from './client/options.js';
-export type { Client, ClientEvents, ClientState, GapInfo, MessageMeta, StateChange, SubscribeOptions, Subscription, SubscriptionEvents } from './client/types.js';
+export type {
+  Client,
+  ClientEvents,
+  ClientState,
+  GapInfo,
+  MessageMeta,
+  StateChange,
+  SubscribeOptions,
+  Subscription,
+  SubscriptionEvents,
+} from './client/types.js';
 export type { Cursor } from './protocol/index.js';
 export type { Transport, TransportClose, TransportContext, TransportFactory, TransportName } from './transports/transport.js';

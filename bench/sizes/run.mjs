@@ -121,20 +121,27 @@ for (const row of rows) {
   }
 }
 // The file a script tag loads, as shipped (rollup + terser), for reference next to the esbuild rows.
-const shipped = { label: 'dist/lifeline.min.js (as shipped)', version: repoPackage.version, ...measure(readFileSync(join(repo, 'dist', 'lifeline.min.js'))) };
+const shipped = {
+  label: 'dist/lifeline.min.js (as shipped)',
+  version: repoPackage.version,
+  ...measure(readFileSync(join(repo, 'dist', 'lifeline.min.js'))),
+};
 results.splice(2, 0, shipped);
 
 if (process.argv.includes('--json')) {
-  console.log(JSON.stringify(results.map(({ source, ...rest }) => rest), null, 2));
+  console.log(
+    JSON.stringify(
+      results.map(({ source, ...rest }) => rest),
+      null,
+      2,
+    ),
+  );
   process.exit(0);
 }
 
 const base = results[0];
 const ratio = (value, reference) => (reference ? `${(value / reference).toFixed(2)}×` : '');
-const lines = [
-  '| package | version | min | gzip | brotli | min ÷ lifeline | brotli ÷ lifeline |',
-  '|---|---|---:|---:|---:|---:|---:|',
-];
+const lines = ['| package | version | min | gzip | brotli | min ÷ lifeline | brotli ÷ lifeline |', '|---|---|---:|---:|---:|---:|---:|'];
 for (const r of results) {
   if (r.error) {
     lines.push(`| ${r.label} | ${r.version} | build failed: ${r.error} | | | | |`);

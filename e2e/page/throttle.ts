@@ -36,10 +36,14 @@ export function installThrottling(): void {
   type Handler = (...args: unknown[]) => void;
   window.setTimeout = ((handler: Handler, delay = 0, ...args: unknown[]) => {
     const id = nextId++;
-    schedule(id, () => {
-      timers.delete(id);
-      handler(...args);
-    }, delay);
+    schedule(
+      id,
+      () => {
+        timers.delete(id);
+        handler(...args);
+      },
+      delay,
+    );
     return id;
   }) as typeof window.setTimeout;
   window.setInterval = ((handler: Handler, delay = 0, ...args: unknown[]) => {

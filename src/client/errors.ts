@@ -16,8 +16,14 @@ import type { ErrorCode } from '../protocol/index.js';
  *   is over the client's `maxMessageSize` (or, from the server, over the server's).
  */
 export type ClientErrorCode =
-  | 'CONNECT_TIMEOUT' | 'CONNECT_FAILED' | 'HEARTBEAT_TIMEOUT' | 'SERVER_CLOSED' | 'TOKEN_FAILED'
-  | 'LISTENER_ERROR' | 'OUTBOX_FULL' | 'CLOSED';
+  | 'CONNECT_TIMEOUT'
+  | 'CONNECT_FAILED'
+  | 'HEARTBEAT_TIMEOUT'
+  | 'SERVER_CLOSED'
+  | 'TOKEN_FAILED'
+  | 'LISTENER_ERROR'
+  | 'OUTBOX_FULL'
+  | 'CLOSED';
 
 /** Every code a {@link LifelineError} can carry. */
 export type LifelineErrorCode = ClientErrorCode | ErrorCode;
@@ -28,7 +34,11 @@ export class LifelineError extends Error {
    * @param code stable, documented code to branch on (messages may change)
    * @param cause the error this one wraps, if any
    */
-  constructor(readonly code: LifelineErrorCode, message: string, cause?: unknown) {
+  constructor(
+    readonly code: LifelineErrorCode,
+    message: string,
+    cause?: unknown,
+  ) {
     super(message, { cause });
     this.name = 'LifelineError';
   }

@@ -76,7 +76,11 @@ export const defaults = {
 
 /** Options after defaults and validation. */
 export type ResolvedOptions = typeof defaults &
-  Pick<ClientOptions, 'token' | 'WebSocket' | 'EventSource' | 'fetch'> & { url: string; transports: TransportFactory[]; random: () => number };
+  Pick<ClientOptions, 'token' | 'WebSocket' | 'EventSource' | 'fetch'> & {
+    url: string;
+    transports: TransportFactory[];
+    random: () => number;
+  };
 
 /** Throws the TypeError that options and arguments that make no sense get, naming what and the value. */
 export const fail = (what: string, value?: unknown): never => {
@@ -92,7 +96,11 @@ export function checkChannel(channel: unknown): void {
  * Applies defaults and checks every option; nonsense throws a TypeError naming the option.
  * @param known transports the entry point bundles, by name, in default preference order
  */
-export function resolveOptions(url: string, options: ClientOptions = {}, known: Partial<Record<TransportName, TransportFactory>> = {}): ResolvedOptions {
+export function resolveOptions(
+  url: string,
+  options: ClientOptions = {},
+  known: Partial<Record<TransportName, TransportFactory>> = {},
+): ResolvedOptions {
   const o: Record<string, unknown> = { ...defaults, random: Math.random, url };
   // Explicit `undefined` means "use the default", as if the key were absent.
   for (const source of [options.reconnect, options] as Record<string, unknown>[]) {
@@ -102,10 +110,15 @@ export function resolveOptions(url: string, options: ClientOptions = {}, known: 
   if (typeof url !== 'string' || !url) bad('url');
   // Numbers must be numbers from 0 to setTimeout's limit, 2^31 - 1 ms (NaN fails too; a timer set
   // beyond it fires at once, so `Infinity` would mean a storm, not "never"); rememberTransport a boolean.
-  for (const key in defaults) if (typeof o[key] !== typeof defaults[key as keyof typeof defaults] || !((o[key] as number) >= 0 && (o[key] as number) < 2 ** 31)) bad(key);
+  for (const key in defaults)
+    if (typeof o[key] !== typeof defaults[key as keyof typeof defaults] || !((o[key] as number) >= 0 && (o[key] as number) < 2 ** 31))
+      bad(key);
   // Injectables are functions when given; the token may also be a string.
-  for (const key of ['token', 'random', 'WebSocket', 'EventSource', 'fetch']) if (!/^([fu]|stringtoken$)/.test(typeof o[key] + key)) bad(key);
-  o.transports = (options.transports ?? Object.values(known)).map((t) => (typeof t === 'function' ? t : known[t] ?? fail('transport', t)));
+  for (const key of ['token', 'random', 'WebSocket', 'EventSource', 'fetch'])
+    if (!/^([fu]|stringtoken$)/.test(typeof o[key] + key)) bad(key);
+  o.transports = (options.transports ?? Object.values(known)).map((t) =>
+    typeof t === 'function' ? t : (known[t] ?? fail('transport', t)),
+  );
   if (!(o.transports as []).length) bad('transports');
   o.url = url.replace(/\/+$/, '');
   return o as ResolvedOptions;

@@ -19,7 +19,8 @@ type Target = Partial<Pick<EventTarget, 'addEventListener' | 'removeEventListene
 export function watchPage(handlers: PageHandlers): () => void {
   const global = globalThis as Target & { document?: Target };
   const each = (method: keyof NonNullable<Target>) => {
-    for (const type in handlers) (type === 'visibilitychange' ? global.document : global)?.[method]?.(type, handlers[type as keyof PageHandlers]);
+    for (const type in handlers)
+      (type === 'visibilitychange' ? global.document : global)?.[method]?.(type, handlers[type as keyof PageHandlers]);
   };
   each('addEventListener');
   return () => each('removeEventListener');

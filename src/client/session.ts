@@ -38,7 +38,11 @@ const enum Slot {
  * heartbeats, resume and the outbox. Entry points call it with the transports they bundle.
  * @param known transports available by name, in default preference order
  */
-export function createSession(url: string, options: ClientOptions | undefined, known?: Partial<Record<TransportName, TransportFactory>>): Client {
+export function createSession(
+  url: string,
+  options: ClientOptions | undefined,
+  known?: Partial<Record<TransportName, TransportFactory>>,
+): Client {
   const o = resolveOptions(url, options, known);
   const events = createNanoEvents<ClientEvents>();
   const subs = new Map<string, SubRecord>();
@@ -89,13 +93,15 @@ export function createSession(url: string, options: ClientOptions | undefined, k
   /** A client error. Its message is its code: the script tag has no bytes for prose (README lists what each means). */
   const problem = (code: LifelineErrorCode, cause?: unknown) => new LifelineError(code, code, cause);
   /** Guards an application listener: a throw becomes a `LISTENER_ERROR` (dropped for error listeners). */
-  const wrap = (fn: (...args: unknown[]) => void, quiet?: boolean) => (...args: unknown[]) => {
-    try {
-      fn(...args);
-    } catch (error) {
-      if (!quiet) report(problem('LISTENER_ERROR', error));
-    }
-  };
+  const wrap =
+    (fn: (...args: unknown[]) => void, quiet?: boolean) =>
+    (...args: unknown[]) => {
+      try {
+        fn(...args);
+      } catch (error) {
+        if (!quiet) report(problem('LISTENER_ERROR', error));
+      }
+    };
   /** The one place that changes state. */
   const setState = (to: ClientState, reason: string) => {
     const from = state;

@@ -9,7 +9,10 @@ const REMEMBER_MS = 30 * 60_000;
  * one remembered for `url` if it is still fresh. Does nothing unless `rememberTransport` is on;
  * storage may be missing or throw (Node, some workers, privacy modes): memory is optional.
  */
-export function transportMemory({ url, rememberTransport }: { url: string; rememberTransport: boolean }, name?: string): string | undefined {
+export function transportMemory(
+  { url, rememberTransport }: { url: string; rememberTransport: boolean },
+  name?: string,
+): string | undefined {
   const key = `lifeline:${url}`;
   try {
     if (!rememberTransport) return;

@@ -7,13 +7,29 @@ export const PROTOCOL_VERSION = 1;
 // ---- client → server -------------------------------------------------------
 
 /** First frame on a WebSocket: protocol version and an optional token. */
-export interface HelloFrame { type: 'hello'; v: number; token?: string }
+export interface HelloFrame {
+  type: 'hello';
+  v: number;
+  token?: string;
+}
 /** Subscribe to a channel, optionally resuming after a cursor. */
-export interface SubFrame { type: 'sub'; channel: string; since?: Cursor }
+export interface SubFrame {
+  type: 'sub';
+  channel: string;
+  since?: Cursor;
+}
 /** Stop receiving a channel. */
-export interface UnsubFrame { type: 'unsub'; channel: string }
+export interface UnsubFrame {
+  type: 'unsub';
+  channel: string;
+}
 /** Publish `data` to `channel`; `id` is the client-made message id used for dedup. */
-export interface PubFrame { type: 'pub'; id: string; channel: string; data: unknown }
+export interface PubFrame {
+  type: 'pub';
+  id: string;
+  channel: string;
+  data: unknown;
+}
 
 // ---- server → client -------------------------------------------------------
 
@@ -29,7 +45,12 @@ export interface WelcomeFrame {
   time: number;
 }
 /** A subscription is live; messages after `(epoch, seq)` follow. */
-export interface SubscribedFrame { type: 'subscribed'; channel: string; epoch: string; seq: number }
+export interface SubscribedFrame {
+  type: 'subscribed';
+  channel: string;
+  epoch: string;
+  seq: number;
+}
 /**
  * The requested cursor could not be honoured (history lost or out of window).
  * Messages after `(epoch, seq)` follow; `from` is the cursor that was asked for.
@@ -43,26 +64,50 @@ export interface GapFrame {
   from: Cursor;
 }
 /** One message of a channel's log. */
-export interface MsgFrame { type: 'msg'; channel: string; epoch: string; seq: number; data: unknown }
+export interface MsgFrame {
+  type: 'msg';
+  channel: string;
+  epoch: string;
+  seq: number;
+  data: unknown;
+}
 /** A publish was accepted (or was a repeat of an accepted one) at `(epoch, seq)`. */
-export interface AckFrame { type: 'ack'; id: string; channel: string; epoch: string; seq: number }
+export interface AckFrame {
+  type: 'ack';
+  id: string;
+  channel: string;
+  epoch: string;
+  seq: number;
+}
 /** Something the peer sent was refused. `id` names a publish, `channel` a subscribe. */
-export interface ErrorFrame { type: 'error'; code: ErrorCode; message: string; id?: string; channel?: string }
+export interface ErrorFrame {
+  type: 'error';
+  code: ErrorCode;
+  message: string;
+  id?: string;
+  channel?: string;
+}
 /** The server is ending this connection; `code` uses the WebSocket close code numbers. */
-export interface ByeFrame { type: 'bye'; code: number; reason: string }
+export interface ByeFrame {
+  type: 'bye';
+  code: number;
+  reason: string;
+}
 
 // ---- both ways -------------------------------------------------------------
 
 /** Liveness probe; on WebSocket the receiver answers with `pong`. */
-export interface PingFrame { type: 'ping' }
+export interface PingFrame {
+  type: 'ping';
+}
 /** Answer to `ping`. */
-export interface PongFrame { type: 'pong' }
+export interface PongFrame {
+  type: 'pong';
+}
 
 /** Frames a client sends. */
 export type ClientFrame = HelloFrame | SubFrame | UnsubFrame | PubFrame | PingFrame | PongFrame;
 /** Frames a server sends. */
-export type ServerFrame =
-  | WelcomeFrame | SubscribedFrame | GapFrame | MsgFrame | AckFrame | ErrorFrame | ByeFrame
-  | PingFrame | PongFrame;
+export type ServerFrame = WelcomeFrame | SubscribedFrame | GapFrame | MsgFrame | AckFrame | ErrorFrame | ByeFrame | PingFrame | PongFrame;
 /** Any protocol frame. */
 export type Frame = ClientFrame | ServerFrame;

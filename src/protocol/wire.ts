@@ -20,12 +20,16 @@ const problem = (code: ErrorCode, message: string): WireProblem => ({ problem: c
 
 /** True when `value` is of the schema kind `kind` (see schema.ts). */
 const kindOk = (kind: string, value: unknown): boolean =>
-  kind === 'n' ? isSeq(value)
-  : kind === 'c' ? isCursor(value)
-  : kind === 'r' ? value === 'epoch' || value === 'window'
-  : kind === 'd' ? value !== undefined
-  // Text: `s` 1–256 chars, `i` 1–64, `t` and `x` 0–4096 (the kinds that sort after `s` may be empty).
-  : typeof value === 'string' && value.length <= (kind === 's' ? 256 : kind === 'i' ? 64 : 4096) && (value !== '' || kind > 's');
+  kind === 'n'
+    ? isSeq(value)
+    : kind === 'c'
+      ? isCursor(value)
+      : kind === 'r'
+        ? value === 'epoch' || value === 'window'
+        : kind === 'd'
+          ? value !== undefined
+          : // Text: `s` 1–256 chars, `i` 1–64, `t` and `x` 0–4096 (the kinds that sort after `s` may be empty).
+            typeof value === 'string' && value.length <= (kind === 's' ? 256 : kind === 'i' ? 64 : 4096) && (value !== '' || kind > 's');
 
 /**
  * Splits a wire message (a JSON array of frames) into its raw frames.

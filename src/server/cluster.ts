@@ -35,7 +35,10 @@ type BusMessage =
 type Answer = Extract<BusMessage, { t: 'res' }>;
 
 const gone = (res: ServerResponse) =>
-  httpPollReply(res).answer(404, JSON.stringify({ error: { code: ErrorCode.UNKNOWN_CONNECTION, message: 'The node that held this connection is gone' } }));
+  httpPollReply(res).answer(
+    404,
+    JSON.stringify({ error: { code: ErrorCode.UNKNOWN_CONNECTION, message: 'The node that held this connection is gone' } }),
+  );
 
 /** Writes a relayed answer as the owner would have. */
 function writeAnswer(res: ServerResponse, answer: Answer | undefined): void {
@@ -69,13 +72,15 @@ export class Cluster {
     private readonly sse: SseEndpoint,
     private readonly longPoll: LongPollEndpoint,
   ) {
-    this.listening = bus.listen(node, (text) => this.receive(text)).then(
-      (stop) => {
-        this.listened = true;
-        return stop;
-      },
-      () => undefined,
-    );
+    this.listening = bus
+      .listen(node, (text) => this.receive(text))
+      .then(
+        (stop) => {
+          this.listened = true;
+          return stop;
+        },
+        () => undefined,
+      );
   }
 
   /**
@@ -188,7 +193,13 @@ export class Cluster {
   }
 
   /** Sends a request to its owner; resolves with the answer, or undefined when the owner is gone. */
-  private ask(owner: string, request: { t: 'send'; cid: string; key: string | undefined; body: string } | { t: 'poll'; cid: string; key: string | undefined; ack: string | null }, timeout: number) {
+  private ask(
+    owner: string,
+    request:
+      | { t: 'send'; cid: string; key: string | undefined; body: string }
+      | { t: 'poll'; cid: string; key: string | undefined; ack: string | null },
+    timeout: number,
+  ) {
     const rid = ++this.nextRid;
     return new Promise<Answer | undefined>((resolve) => {
       const finish = (answer: Answer | undefined) => {
@@ -290,7 +301,14 @@ export class Cluster {
       while (texts.length > 0) {
         // At least one wire message per part; each is at most about maxBatchSize.
         const count = fittingCount(texts, maxBatchSize);
-        const message = JSON.stringify({ t: 'data', from: this.node, rid, texts: texts.slice(0, count), first, replay } satisfies BusMessage);
+        const message = JSON.stringify({
+          t: 'data',
+          from: this.node,
+          rid,
+          texts: texts.slice(0, count),
+          first,
+          replay,
+        } satisfies BusMessage);
         texts = texts.slice(count);
         first = false;
         void this.bus.send(from, message).then((sent) => {

@@ -22,7 +22,11 @@ async function body(req: IncomingMessage, res: ServerResponse, max: number): Pro
  * `Authorization: Bearer <token>`: authenticates and answers `{ cid }`.
  */
 export async function handleConnect(
-  req: IncomingMessage, res: ServerResponse, context: ServerContext, sse: SseEndpoint, longPoll: LongPollEndpoint,
+  req: IncomingMessage,
+  res: ServerResponse,
+  context: ServerContext,
+  sse: SseEndpoint,
+  longPoll: LongPollEndpoint,
 ): Promise<void> {
   const text = await body(req, res, context.options.maxMessageSize);
   if (text === undefined) return;
@@ -34,7 +38,12 @@ export async function handleConnect(
     return sendError(res, 400, ErrorCode.BAD_FRAME, 'Body must be { "v": 1, "transport": "sse" | "longpoll" }');
   }
   if (v !== PROTOCOL_VERSION) {
-    return sendError(res, 400, ErrorCode.UNSUPPORTED_VERSION, `Protocol version ${v} is not supported; this server speaks ${PROTOCOL_VERSION}`);
+    return sendError(
+      res,
+      400,
+      ErrorCode.UNSUPPORTED_VERSION,
+      `Protocol version ${v} is not supported; this server speaks ${PROTOCOL_VERSION}`,
+    );
   }
   const auth = await context.authenticate(bearerToken(req), transport, req);
   if (!auth.ok) return sendError(res, 401, ErrorCode.UNAUTHORIZED, 'Authentication failed');
@@ -62,7 +71,8 @@ export function deliverSend(context: ServerContext, cid: string, text: string): 
   }
   const frames = decodeWire(text);
   if (isProblem(frames)) return { status: 400, code: frames.problem, message: frames.message };
-  if (acceptFrames(connection, frames, context.options)) receiveFrames(connection, fitFrames(connection, frames, text, context.options), context);
+  if (acceptFrames(connection, frames, context.options))
+    receiveFrames(connection, fitFrames(connection, frames, text, context.options), context);
   return { status: 204 };
 }
 
@@ -77,7 +87,10 @@ function answerSend(res: ServerResponse, outcome: SendOutcome): void {
  * `relay`, when given, hands the body to the node that holds the connection and answers instead.
  */
 export async function handleSend(
-  req: IncomingMessage, res: ServerResponse, context: ServerContext, cid: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+  context: ServerContext,
+  cid: string,
   relay?: (text: string) => Promise<void>,
 ): Promise<void> {
   const connection = context.connections.get(cid);

@@ -15,14 +15,21 @@ export class Subscription {
   /** Set while a failed subscribe waits to be tried again. */
   retry: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(readonly connection: Connection, readonly channel: string) {}
+  constructor(
+    readonly connection: Connection,
+    readonly channel: string,
+  ) {}
 
   /** Sends `message` unless the client already has it; announces an epoch change as a gap. */
   forward(message: StoredMessage): void {
     if (message.epoch !== this.epoch) {
       this.connection.send({
-        type: 'gap', channel: this.channel, epoch: message.epoch, seq: message.seq - 1,
-        reason: 'epoch', from: { epoch: this.epoch, seq: this.seq },
+        type: 'gap',
+        channel: this.channel,
+        epoch: message.epoch,
+        seq: message.seq - 1,
+        reason: 'epoch',
+        from: { epoch: this.epoch, seq: this.seq },
       });
     } else if (message.seq <= this.seq) return;
     this.epoch = message.epoch;
@@ -59,7 +66,11 @@ const RETRY_MAX = 5_000;
  * Decides how to answer `sub` with `since` (PROTOCOL.md `sub` and `gap`). `read` is the broker's
  * read; it is called once, or twice when the cursor is unusable and all retained history is needed.
  */
-export async function planResume(channel: string, since: Cursor | undefined, read: (after: number) => Promise<ReadResult>): Promise<ResumePlan> {
+export async function planResume(
+  channel: string,
+  since: Cursor | undefined,
+  read: (after: number) => Promise<ReadResult>,
+): Promise<ResumePlan> {
   const near = await read(since ? since.seq : HEAD);
   if (!since) return { frame: { type: 'subscribed', channel, epoch: near.epoch, seq: near.head }, replay: [] };
   if (since.epoch === near.epoch && since.seq >= near.first - 1 && since.seq <= near.head) {
@@ -69,8 +80,12 @@ export async function planResume(channel: string, since: Cursor | undefined, rea
   const all = since.epoch === near.epoch && since.seq < near.first ? near : await read(0);
   return {
     frame: {
-      type: 'gap', channel, epoch: all.epoch, seq: all.first - 1,
-      reason: since.epoch === all.epoch ? 'window' : 'epoch', from: { epoch: since.epoch, seq: since.seq },
+      type: 'gap',
+      channel,
+      epoch: all.epoch,
+      seq: all.first - 1,
+      reason: since.epoch === all.epoch ? 'window' : 'epoch',
+      from: { epoch: since.epoch, seq: since.seq },
     },
     replay: all.messages.filter((m) => m.epoch === all.epoch && m.seq >= all.first),
   };
@@ -119,7 +134,13 @@ export class Hub {
       if (!subscription.active) return;
       this.remove(subscription);
       // Once per outage, not per retry: the error is news, the retries are the server's business.
-      if (attempt === 0) connection.send({ type: 'error', code: ErrorCode.BROKER_UNAVAILABLE, message: `Subscribe to "${channel}" failed, retrying: ${errorMessage(error)}`, channel });
+      if (attempt === 0)
+        connection.send({
+          type: 'error',
+          code: ErrorCode.BROKER_UNAVAILABLE,
+          message: `Subscribe to "${channel}" failed, retrying: ${errorMessage(error)}`,
+          channel,
+        });
       this.retryLater(connection, channel, since, attempt);
     }
   }
@@ -181,20 +202,27 @@ export class Hub {
     const existing = this.feeds.get(channel);
     if (existing) return existing;
     const feed: ChannelFeed = {
-      name: channel, subscribers: new Set(), ready: Promise.resolve(), unsubscribe: undefined,
-      closed: false, last: undefined, repairing: undefined,
+      name: channel,
+      subscribers: new Set(),
+      ready: Promise.resolve(),
+      unsubscribe: undefined,
+      closed: false,
+      last: undefined,
+      repairing: undefined,
     };
-    feed.ready = this.broker.subscribe(channel, (message) => this.onLive(feed, message)).then(
-      (unsubscribe) => {
-        if (feed.closed) unsubscribe();
-        else feed.unsubscribe = unsubscribe;
-      },
-      (error: unknown) => {
-        feed.closed = true;
-        if (this.feeds.get(channel) === feed) this.feeds.delete(channel);
-        throw error;
-      },
-    );
+    feed.ready = this.broker
+      .subscribe(channel, (message) => this.onLive(feed, message))
+      .then(
+        (unsubscribe) => {
+          if (feed.closed) unsubscribe();
+          else feed.unsubscribe = unsubscribe;
+        },
+        (error: unknown) => {
+          feed.closed = true;
+          if (this.feeds.get(channel) === feed) this.feeds.delete(channel);
+          throw error;
+        },
+      );
     this.feeds.set(channel, feed);
     return feed;
   }
@@ -226,15 +254,12 @@ export class Hub {
       feed.repairing = undefined;
       for (const next of held) this.onLive(feed, next, false);
     };
-    this.broker.read(feed.name, after).then(
-      (result) => {
-        for (const missing of result.messages) {
-          if (missing.epoch === feed.last?.epoch && missing.seq <= message.seq) this.fanOut(feed, missing);
-        }
-        release();
-      },
-      release,
-    );
+    this.broker.read(feed.name, after).then((result) => {
+      for (const missing of result.messages) {
+        if (missing.epoch === feed.last?.epoch && missing.seq <= message.seq) this.fanOut(feed, missing);
+      }
+      release();
+    }, release);
   }
 
   private fanOut(feed: ChannelFeed, message: StoredMessage): void {

@@ -1,5 +1,13 @@
 import {
-  CloseCode, ErrorCode, decodeWire, isProblem, validateClientFrame, type ClientFrame, type ErrorFrame, type PubFrame, type WireProblem,
+  CloseCode,
+  ErrorCode,
+  decodeWire,
+  isProblem,
+  validateClientFrame,
+  type ClientFrame,
+  type ErrorFrame,
+  type PubFrame,
+  type WireProblem,
 } from '../protocol/index.js';
 import type { Connection } from './connection.js';
 import { errorMessage, type Hub } from './hub.js';
@@ -17,8 +25,7 @@ const RETRY_MAX = 5_000;
 /** Waits without keeping the process alive (a closing server doesn't wait for retries). */
 const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
-const validName = (value: unknown, max: number): value is string =>
-  typeof value === 'string' && value.length > 0 && value.length <= max;
+const validName = (value: unknown, max: number): value is string => typeof value === 'string' && value.length > 0 && value.length <= max;
 
 /** An error frame for a refused frame, pointing at its publish id or channel when those are well formed. */
 function refusal(code: ErrorCode, message: string, raw?: unknown): ErrorFrame {
@@ -66,7 +73,9 @@ export const maxWireSize = (options: ResolvedServerOptions): number => options.m
 /** False (after sending `TOO_MANY_FRAMES`) when a wire message holds more frames than allowed. */
 export function acceptFrames(connection: Connection, frames: readonly unknown[], options: ResolvedServerOptions): boolean {
   if (frames.length <= options.maxFramesPerMessage) return true;
-  connection.send(refusal(ErrorCode.TOO_MANY_FRAMES, `Message holds ${frames.length} frames; at most ${options.maxFramesPerMessage} are accepted`));
+  connection.send(
+    refusal(ErrorCode.TOO_MANY_FRAMES, `Message holds ${frames.length} frames; at most ${options.maxFramesPerMessage} are accepted`),
+  );
   return false;
 }
 
@@ -102,7 +111,12 @@ export function receiveWire(connection: Connection, text: string, context: Inbou
   if (frames) receiveFrames(connection, frames, context);
 }
 
-async function allowed(connection: Connection, channel: string, action: 'subscribe' | 'publish', context: InboundContext): Promise<boolean> {
+async function allowed(
+  connection: Connection,
+  channel: string,
+  action: 'subscribe' | 'publish',
+  context: InboundContext,
+): Promise<boolean> {
   const { authorize } = context.options;
   if (!authorize) return true;
   try {
@@ -172,7 +186,8 @@ async function publish(connection: Connection, { id, channel, data }: PubFrame, 
       connection.send({ type: 'ack', id, channel, epoch: result.epoch, seq: result.seq });
       return;
     } catch (error) {
-      if (attempt === 0) connection.send(refusal(ErrorCode.BROKER_UNAVAILABLE, `Publish to "${channel}" failed, retrying: ${errorMessage(error)}`));
+      if (attempt === 0)
+        connection.send(refusal(ErrorCode.BROKER_UNAVAILABLE, `Publish to "${channel}" failed, retrying: ${errorMessage(error)}`));
       await pause(Math.min(RETRY_MAX, RETRY_FIRST * 2 ** attempt) * (0.5 + Math.random() / 2));
     }
   }

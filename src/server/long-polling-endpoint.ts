@@ -175,10 +175,15 @@ export class LongPollEndpoint {
   start(principal: unknown, ip: string): string {
     const { options } = this.context;
     const cid = this.context.newCid();
-    const sink = new LongPollSink(Math.min(options.longPollHold, options.heartbeat), options.heartbeat + options.longPollHold, options.maxBatchSize, () => {
-      sink.dispose();
-      if (this.sinks.get(cid) === sink) this.sinks.delete(cid);
-    });
+    const sink = new LongPollSink(
+      Math.min(options.longPollHold, options.heartbeat),
+      options.heartbeat + options.longPollHold,
+      options.maxBatchSize,
+      () => {
+        sink.dispose();
+        if (this.sinks.get(cid) === sink) this.sinks.delete(cid);
+      },
+    );
     this.sinks.set(cid, sink);
     sink.connection = this.context.open(cid, ip, principal, sink);
     return cid;

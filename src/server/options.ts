@@ -184,7 +184,9 @@ export const serverDefaults = {
 const ENVELOPE = 2048;
 
 const fail = (name: string, expected: string, value: unknown): never => {
-  throw new TypeError(`createServer: option "${name}" must be ${expected}, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`);
+  throw new TypeError(
+    `createServer: option "${name}" must be ${expected}, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`,
+  );
 };
 
 /** A whole number within [min, max]; undefined takes the default. */
@@ -239,7 +241,13 @@ export function resolveServerOptions(options: ServerOptions = {}): ResolvedServe
     maxSubscriptions: whole('maxSubscriptions', options.maxSubscriptions, d.maxSubscriptions, 1),
     maxConnectionsPerIp: whole('maxConnectionsPerIp', options.maxConnectionsPerIp, d.maxConnectionsPerIp, 1),
     maxSendBuffer: whole('maxSendBuffer', options.maxSendBuffer, d.maxSendBuffer, 1024, Number.MAX_SAFE_INTEGER),
-    maxBatchSize: whole('maxBatchSize', options.maxBatchSize, Math.max(d.maxBatchSize, maxMessageSize + ENVELOPE), maxMessageSize + ENVELOPE, Number.MAX_SAFE_INTEGER),
+    maxBatchSize: whole(
+      'maxBatchSize',
+      options.maxBatchSize,
+      Math.max(d.maxBatchSize, maxMessageSize + ENVELOPE),
+      maxMessageSize + ENVELOPE,
+      Number.MAX_SAFE_INTEGER,
+    ),
     longPollHold: whole('longPollHold', options.longPollHold, d.longPollHold, 10),
     handshakeTimeout: whole('handshakeTimeout', options.handshakeTimeout, d.handshakeTimeout, 10),
     fallback: optionalFunction('fallback', options.fallback),

@@ -99,7 +99,15 @@ export function createServer<Principal = unknown>(options: ServerOptions<Princip
       return sendError(res, 503, ErrorCode.SHUTTING_DOWN, 'Server is shutting down');
     }
     const cid = url.searchParams.get('cid') ?? '';
-    const method = { '/connect': 'POST', '/send': 'POST', '/publish': 'POST', '/sse': 'GET', '/poll': 'GET', '/health': 'GET', '/ws': 'GET' }[endpoint];
+    const method = {
+      '/connect': 'POST',
+      '/send': 'POST',
+      '/publish': 'POST',
+      '/sse': 'GET',
+      '/poll': 'GET',
+      '/health': 'GET',
+      '/ws': 'GET',
+    }[endpoint];
     if (method === undefined) {
       req.resume();
       return sendError(res, 404, ErrorCode.NOT_FOUND, `No endpoint ${url.pathname}`);
@@ -111,7 +119,10 @@ export function createServer<Principal = unknown>(options: ServerOptions<Princip
     if (endpoint === '/ws') {
       // A plain GET: upgrades never reach here (see handleUpgrade).
       req.resume();
-      return sendError(res, 426, ErrorCode.NOT_FOUND, `${url.pathname} needs a WebSocket upgrade`, { Upgrade: 'websocket', Connection: 'Upgrade' });
+      return sendError(res, 426, ErrorCode.NOT_FOUND, `${url.pathname} needs a WebSocket upgrade`, {
+        Upgrade: 'websocket',
+        Connection: 'Upgrade',
+      });
     }
     const owner = cluster?.ownerOf(cid);
     const key = bearerToken(req);
@@ -125,9 +136,17 @@ export function createServer<Principal = unknown>(options: ServerOptions<Princip
         await cluster?.ready();
         return handleConnect(req, res, context, sse, longPoll);
       case '/send':
-        return handleSend(req, res, context, cid, cluster && owner !== undefined ? (text) => cluster.relaySend(res, owner, cid, key, text) : undefined);
-      case '/publish': return handlePublish(req, res, context);
-      case '/sse': return cluster && owner !== undefined ? cluster.relaySse(req, res, owner, cid) : sse.open(req, res, cid);
+        return handleSend(
+          req,
+          res,
+          context,
+          cid,
+          cluster && owner !== undefined ? (text) => cluster.relaySend(res, owner, cid, key, text) : undefined,
+        );
+      case '/publish':
+        return handlePublish(req, res, context);
+      case '/sse':
+        return cluster && owner !== undefined ? cluster.relaySse(req, res, owner, cid) : sse.open(req, res, cid);
       default: {
         const ack = url.searchParams.get('ack');
         return cluster && owner !== undefined ? cluster.relayPoll(res, owner, cid, key, ack) : longPoll.poll(httpPollReply(res), cid, ack);

@@ -1,9 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import {
-  CloseCode, ErrorCode, PROTOCOL_VERSION, encodeWire, isProblem, validateClientFrame, type ErrorFrame,
-} from '../protocol/index.js';
+import { CloseCode, ErrorCode, PROTOCOL_VERSION, encodeWire, isProblem, validateClientFrame, type ErrorFrame } from '../protocol/index.js';
 import type { ConnectionSink } from './connection.js';
 import { newCid, type ServerContext } from './context.js';
 import { acceptFrames, maxWaitingFrames, maxWireSize, receiveFrames, splitWire } from './inbound.js';
@@ -95,13 +93,19 @@ export class WebSocketEndpoint {
         return;
       }
       if (hello.v !== PROTOCOL_VERSION) {
-        refuse(ws, ErrorCode.UNSUPPORTED_VERSION, `Protocol version ${hello.v} is not supported; this server speaks ${PROTOCOL_VERSION}`, CloseCode.PROTOCOL_ERROR);
+        refuse(
+          ws,
+          ErrorCode.UNSUPPORTED_VERSION,
+          `Protocol version ${hello.v} is not supported; this server speaks ${PROTOCOL_VERSION}`,
+          CloseCode.PROTOCOL_ERROR,
+        );
         return;
       }
       // Messages that arrive while authenticate runs are kept and handled in order afterwards.
       const early: string[] = [];
       const keep = (more: RawData) => {
-        if (early.push(text(more)) > maxWaitingFrames(options)) ws.close(CloseCode.POLICY_VIOLATION, 'too many messages before authentication');
+        if (early.push(text(more)) > maxWaitingFrames(options))
+          ws.close(CloseCode.POLICY_VIOLATION, 'too many messages before authentication');
       };
       ws.on('message', keep);
       void context.authenticate(hello.token, 'websocket', request).then((auth) => {

@@ -47,9 +47,10 @@ export const httpTransport = (
         }
       };
       // Called unbound: a browser's fetch throws "Illegal invocation" when called as ctx.fetch().
-      const request: HttpRequest = (path, init) => (ctx.fetch || fetch)(`${ctx.url}/${path}`, { headers: key, ...init, signal: abort.signal });
+      const request: HttpRequest = (path, init) =>
+        (ctx.fetch || fetch)(`${ctx.url}/${path}`, { headers: key, ...init, signal: abort.signal });
       /** Passes a 2xx answer on; anything else ends the transport. */
-      const checked = (path: string) => (res: Response) => res.ok ? res : end(1006, `/${path}: HTTP ${res.status}`);
+      const checked = (path: string) => (res: Response) => (res.ok ? res : end(1006, `/${path}: HTTP ${res.status}`));
       const failed = (path: string) => (error: unknown) => end(1006, `/${path}: ${error}`);
       // Sends queue behind the connect, and then behind each other.
       let sent: Promise<unknown> = request('connect', {

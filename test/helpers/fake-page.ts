@@ -22,7 +22,13 @@ export function fakePage() {
   const d = counted(document);
   vi.stubGlobal('addEventListener', g.add);
   vi.stubGlobal('removeEventListener', g.remove);
-  vi.stubGlobal('document', { get visibilityState() { return document.visibilityState; }, addEventListener: d.add, removeEventListener: d.remove });
+  vi.stubGlobal('document', {
+    get visibilityState() {
+      return document.visibilityState;
+    },
+    addEventListener: d.add,
+    removeEventListener: d.remove,
+  });
   vi.stubGlobal('navigator', navigator);
   return {
     navigator,

@@ -38,7 +38,8 @@ export function fakeTransports(names: TransportName[] = ['websocket', 'sse', 'lo
           sent,
           closed: false,
           frames: (type) => sent.flat().filter((frame) => type === undefined || frame.type === type),
-          welcome: (fields) => connection.deliver({ type: 'welcome', v: 1, cid: `c${connections.length}`, heartbeat: 25_000, time: Date.now(), ...fields }),
+          welcome: (fields) =>
+            connection.deliver({ type: 'welcome', v: 1, cid: `c${connections.length}`, heartbeat: 25_000, time: Date.now(), ...fields }),
           deliver: (...frames) => context.onMessage(JSON.stringify(frames)),
           raw: (text) => context.onMessage(text),
           // Deliberately unguarded: a test may call back after close() to prove the client ignores it.
@@ -71,7 +72,12 @@ export const flush = () => vi.advanceTimersByTimeAsync(0);
 /** A client over fake transports, with everything it emitted recorded. */
 export function fakeClient(options: Partial<CoreClientOptions> = {}, names?: TransportName[]) {
   const fake = fakeTransports(names);
-  const client: Client = createClient('https://example.test/rt', { rememberTransport: false, random: () => 0.5, ...options, transports: options.transports ?? fake.factories });
+  const client: Client = createClient('https://example.test/rt', {
+    rememberTransport: false,
+    random: () => 0.5,
+    ...options,
+    transports: options.transports ?? fake.factories,
+  });
   const states: StateChange[] = [];
   const transports: (TransportName | null)[] = [];
   const errors: LifelineError[] = [];

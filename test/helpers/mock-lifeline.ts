@@ -96,10 +96,11 @@ export function mockLifeline(base: string, options: MockOptions = {}) {
         pollers.set(cid, async (ack, signal) => {
           pending = pending.slice(ack - acked);
           acked = ack;
-          if (!pending.length) await new Promise<void>((resolve) => {
-            wake = resolve;
-            signal.addEventListener('abort', () => resolve());
-          });
+          if (!pending.length)
+            await new Promise<void>((resolve) => {
+              wake = resolve;
+              signal.addEventListener('abort', () => resolve());
+            });
           return pending.slice();
         });
       }

@@ -29,7 +29,10 @@ export interface Node {
  * the test's cleanup can stop it.
  */
 export async function startNode(
-  redis: RedisProcess, keyPrefix: string, track: (kill: () => Promise<void>) => void, options: ServerOptions = {},
+  redis: RedisProcess,
+  keyPrefix: string,
+  track: (kill: () => Promise<void>) => void,
+  options: ServerOptions = {},
   /** Lets a test put faults between the server and its broker. */
   wrap: (broker: Broker) => Broker = (broker) => broker,
 ): Promise<Node> {

@@ -59,7 +59,9 @@ const launch = (port: number, dir: string, persistent: boolean) =>
       clearTimeout(timer);
       reject(
         error.code === 'ENOENT'
-          ? new Error('redis-server is not installed (apt-get install redis-server): the Redis tests need it and never skip', { cause: error })
+          ? new Error('redis-server is not installed (apt-get install redis-server): the Redis tests need it and never skip', {
+              cause: error,
+            })
           : error,
       );
     });

@@ -85,7 +85,11 @@ export interface RawClient {
   /** The next wire message not yet taken by `next` or `frame`. */
   next(timeoutMs?: number): Promise<ServerFrame[]>;
   /** The next frame of `type` (or matching `match`), skipping the frames before it. */
-  frame<T extends ServerFrame['type']>(type: T, match?: (frame: Extract<ServerFrame, { type: T }>) => boolean, timeoutMs?: number): Promise<Extract<ServerFrame, { type: T }>>;
+  frame<T extends ServerFrame['type']>(
+    type: T,
+    match?: (frame: Extract<ServerFrame, { type: T }>) => boolean,
+    timeoutMs?: number,
+  ): Promise<Extract<ServerFrame, { type: T }>>;
   /** Sends a wire message (frames are JSON-encoded; a string goes as is). Resolves with the HTTP status (101 on WebSocket). */
   send(frames: unknown[] | string): Promise<number>;
   /** Long polling only: one poll with `ack` (the automatic loop must be off). */
@@ -133,28 +137,36 @@ class Inbox {
   }
 
   next(timeoutMs: number): Promise<ServerFrame[]> {
-    return this.waitFor(() => {
-      const message = this.messages[this.message];
-      if (!message) return undefined;
-      this.message++;
-      this.frameInMessage = 0;
-      return message;
-    }, timeoutMs, 'a message');
+    return this.waitFor(
+      () => {
+        const message = this.messages[this.message];
+        if (!message) return undefined;
+        this.message++;
+        this.frameInMessage = 0;
+        return message;
+      },
+      timeoutMs,
+      'a message',
+    );
   }
 
   frame(match: (frame: ServerFrame) => boolean, timeoutMs: number, what: string): Promise<ServerFrame> {
-    return this.waitFor(() => {
-      for (;;) {
-        const message = this.messages[this.message];
-        if (!message) return undefined;
-        const frame = message[this.frameInMessage++];
-        if (this.frameInMessage >= message.length) {
-          this.message++;
-          this.frameInMessage = 0;
+    return this.waitFor(
+      () => {
+        for (;;) {
+          const message = this.messages[this.message];
+          if (!message) return undefined;
+          const frame = message[this.frameInMessage++];
+          if (this.frameInMessage >= message.length) {
+            this.message++;
+            this.frameInMessage = 0;
+          }
+          if (frame && match(frame)) return frame;
         }
-        if (frame && match(frame)) return frame;
-      }
-    }, timeoutMs, what);
+      },
+      timeoutMs,
+      what,
+    );
   }
 }
 
@@ -167,7 +179,8 @@ const authHeaders = (options: RawOptions): Record<string, string> => ({
 async function connectTicket(url: string, transport: 'sse' | 'longpoll', options: RawOptions): Promise<{ cid: string; key: string }> {
   const res = await fetch(`${url}/connect`, { method: 'POST', headers: authHeaders(options), body: JSON.stringify({ v: 1, transport }) });
   const body = (await res.json()) as { cid?: string; key?: string };
-  if (res.status !== 200 || typeof body.cid !== 'string' || typeof body.key !== 'string') throw new Error(`/connect answered ${res.status} ${JSON.stringify(body)}`);
+  if (res.status !== 200 || typeof body.cid !== 'string' || typeof body.key !== 'string')
+    throw new Error(`/connect answered ${res.status} ${JSON.stringify(body)}`);
   return { cid: body.cid, key: body.key };
 }
 
@@ -210,7 +223,8 @@ export async function connectRaw(transport: RawTransport, url: string, options: 
       return 101;
     };
     close = () => ws.terminate();
-    if (options.hello !== false) ws.send(JSON.stringify([{ type: 'hello', v: 1, ...(options.token === undefined ? {} : { token: options.token }) }]));
+    if (options.hello !== false)
+      ws.send(JSON.stringify([{ type: 'hello', v: 1, ...(options.token === undefined ? {} : { token: options.token }) }]));
   } else {
     let key: string;
     ({ cid, key } = await connectTicket(url, transport, options));
@@ -218,7 +232,8 @@ export async function connectRaw(transport: RawTransport, url: string, options: 
     // /send and /poll prove the connection with its key; the cid alone (in the URL) is not enough.
     const keyed = { ...headers, Authorization: `Bearer ${key}` };
     authorization = keyed.Authorization;
-    send = async (text) => (await fetch(`${url}/send?cid=${cid}`, { method: 'POST', headers: { ...keyed, 'Content-Type': 'text/plain' }, body: text })).status;
+    send = async (text) =>
+      (await fetch(`${url}/send?cid=${cid}`, { method: 'POST', headers: { ...keyed, 'Content-Type': 'text/plain' }, body: text })).status;
     if (transport === 'sse') {
       const res = await new Promise<IncomingMessage>((resolve, reject) => {
         const req = httpRequest(`${url}/sse?cid=${cid}`, { headers }, resolve);
@@ -235,7 +250,11 @@ export async function connectRaw(transport: RawTransport, url: string, options: 
         while ((end = buffer.indexOf('\n\n')) >= 0) {
           const event = buffer.slice(0, end);
           buffer = buffer.slice(end + 2);
-          const data = event.split('\n').filter((line) => line.startsWith('data: ')).map((line) => line.slice(6)).join('\n');
+          const data = event
+            .split('\n')
+            .filter((line) => line.startsWith('data: '))
+            .map((line) => line.slice(6))
+            .join('\n');
           if (data) receive(data);
         }
       });
@@ -322,10 +341,19 @@ export async function http(url: string, init: RequestInit = {}): Promise<{ statu
 }
 
 /** Status and body of a WebSocket upgrade request, read as plain HTTP. */
-export function upgradeStatus(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string; upgraded: boolean }> {
+export function upgradeStatus(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string; upgraded: boolean }> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(`${url}/ws`, {
-      headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==', ...headers },
+      headers: {
+        Connection: 'Upgrade',
+        Upgrade: 'websocket',
+        'Sec-WebSocket-Version': '13',
+        'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
+        ...headers,
+      },
     });
     req.on('upgrade', (res, socket) => {
       socket.destroy();

@@ -4,4 +4,5 @@
 import { vi } from 'vitest';
 
 /** Retries `check` (which throws or rejects until its condition holds) every `interval` ms, up to `timeout` ms. */
-export const waitFor = <T>(check: () => T | Promise<T>, timeout = 15_000, interval = 10): Promise<T> => vi.waitFor(check, { timeout, interval });
+export const waitFor = <T>(check: () => T | Promise<T>, timeout = 15_000, interval = 10): Promise<T> =>
+  vi.waitFor(check, { timeout, interval });

@@ -127,7 +127,7 @@ describe.each(transports)('big publishes over %s', (transport) => {
 });
 
 describe('a resume of several channels with big replays, on the Redis broker', () => {
-  it('keeps the client: each channel\'s replay is its own flush, and each is a burst', { timeout: 30_000 }, async () => {
+  it("keeps the client: each channel's replay is its own flush, and each is a burst", { timeout: 30_000 }, async () => {
     const redis = await startRedis();
     cleanup.push(() => redis.dispose());
     // Small maxSendBuffer, so that counting the later replays as backlog (16 × 128 KiB = 2 MiB)

@@ -26,7 +26,6 @@ function connect(url: string, transport: TransportName, options: ClientOptions =
   return client;
 }
 
-
 describe.each(transports)('client over %s against the reference server', (transport) => {
   it('subscribes, receives what the backend publishes, and publishes itself', async () => {
     const t = await start();
@@ -121,4 +120,3 @@ describe('Node without a global WebSocket', () => {
     expect(client.transport).toBe('websocket');
   });
 });
-

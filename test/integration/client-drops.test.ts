@@ -33,7 +33,6 @@ function connect(url: string, transport: TransportName): { client: Client; opens
   return { client, opens: () => states.filter((state) => state === 'open').length };
 }
 
-
 describe.each(transports)('client over %s when the server side drops', (transport) => {
   it('delivers 300 messages in order, exactly once, across two drops mid-stream', async () => {
     const t = await start();
@@ -149,4 +148,3 @@ describe('a transport change under a live session', () => {
     expect(received).toEqual(expected);
   });
 });
-

@@ -12,12 +12,15 @@ afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
 });
 
-
 describe.each(['websocket', 'sse', 'longpoll'] as TransportName[])('client over %s', (transport) => {
   it('resumes 100 subscriptions and resends 20 publishes after a drop, nothing refused', async () => {
     const t: DroppableServer = await startDroppableServer();
     cleanup.push(() => t.close());
-    const client: Client = createClient(t.url, { transports: [transport], rememberTransport: false, reconnect: { initialDelay: 20, maxDelay: 100 } });
+    const client: Client = createClient(t.url, {
+      transports: [transport],
+      rememberTransport: false,
+      reconnect: { initialDelay: 20, maxDelay: 100 },
+    });
     cleanup.push(() => client.close());
     const errors: string[] = [];
     client.on('error', (error) => errors.push(error.code));

@@ -235,7 +235,12 @@ describe('redisBroker when Redis restarts', () => {
       const next = await b.publish('ch', 'new');
       expect(next.epoch).not.toBe(old.epoch);
       expect(next.seq).toBe(1);
-      await waitFor(() => expect(got.map((m) => [m.epoch, m.seq, m.data])).toEqual([[old.epoch, 1, 'old'], [next.epoch, 1, 'new']]));
+      await waitFor(() =>
+        expect(got.map((m) => [m.epoch, m.seq, m.data])).toEqual([
+          [old.epoch, 1, 'old'],
+          [next.epoch, 1, 'new'],
+        ]),
+      );
     } finally {
       await redis.dispose();
     }

@@ -44,7 +44,6 @@ function connect(nodes: Node[], transport: 'sse' | 'longpoll'): Client {
   return client;
 }
 
-
 async function twoNodes() {
   const redis = await startRedis();
   cleanup.push(() => redis.dispose());
@@ -52,7 +51,9 @@ async function twoNodes() {
 }
 
 describe.each(['sse', 'longpoll'] as const)('%s through a round-robin balancer over two nodes', (transport) => {
-  it('serves every request of one connection on either node: messages from both nodes and the client, exactly once, in order', { timeout: 30_000 }, async () => {
+  it('serves every request of one connection on either node: messages from both nodes and the client, exactly once, in order', {
+    timeout: 30_000,
+  }, async () => {
     const nodes = await twoNodes();
     const client = connect([...nodes], transport);
     const states: string[] = [];
@@ -96,56 +97,69 @@ describe.each(['sse', 'longpoll'] as const)('%s through a round-robin balancer o
     expect(errors).toEqual([]);
   });
 
-  it.each([false, true])('resumes through the other node when the node holding the connection is killed mid-stream (Redis links cut first: %s)', { timeout: 40_000 }, async (hard) => {
-    const nodes = await twoNodes();
-    const client = connect([...nodes], transport);
-    const states: string[] = [];
-    client.on('state', ({ to }) => states.push(to));
-    const feed = record(client, 'stream');
-    await waitFor(() => expect(feed.sub.cursor).toBeDefined());
-    const owner = nodes.find((node) => node.server.connections === 1)!;
-    const survivor = nodes.find((node) => node !== owner)!;
+  it.each([false, true])(
+    'resumes through the other node when the node holding the connection is killed mid-stream (Redis links cut first: %s)',
+    { timeout: 40_000 },
+    async (hard) => {
+      const nodes = await twoNodes();
+      const client = connect([...nodes], transport);
+      const states: string[] = [];
+      client.on('state', ({ to }) => states.push(to));
+      const feed = record(client, 'stream');
+      await waitFor(() => expect(feed.sub.cursor).toBeDefined());
+      const owner = nodes.find((node) => node.server.connections === 1)!;
+      const survivor = nodes.find((node) => node !== owner)!;
 
-    const total = 200;
-    const publishing = (async () => {
-      for (let i = 1; i <= total; i++) {
-        await survivor.server.publish('stream', { i });
-        if (i % 5 === 0) await new Promise((resolve) => setTimeout(resolve, 1));
-      }
-    })();
-    await waitFor(() => expect(feed.messages.length).toBeGreaterThanOrEqual(40));
-    // Counted before the kill: while it runs the client may already reconnect and catch up.
-    const deliveredBeforeKill = feed.messages.length;
-    await owner.kill(hard);
-    const published = Promise.all(range(1, 10).map((i) => client.publish('outbound', i)));
-    await publishing;
+      const total = 200;
+      const publishing = (async () => {
+        for (let i = 1; i <= total; i++) {
+          await survivor.server.publish('stream', { i });
+          if (i % 5 === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+        }
+      })();
+      await waitFor(() => expect(feed.messages.length).toBeGreaterThanOrEqual(40));
+      // Counted before the kill: while it runs the client may already reconnect and catch up.
+      const deliveredBeforeKill = feed.messages.length;
+      await owner.kill(hard);
+      const published = Promise.all(range(1, 10).map((i) => client.publish('outbound', i)));
+      await publishing;
 
-    await waitFor(() => expect(feed.messages).toHaveLength(total));
-    expect(feed.seqs()).toEqual(range(1, total));
-    expect(feed.data()).toEqual(range(1, total).map((i) => ({ i })));
-    expect(feed.gaps).toEqual([]);
-    expect(deliveredBeforeKill).toBeLessThan(total);
-    expect(states).toContain('reconnecting');
-    expect(survivor.server.connections).toBe(1);
-    const acks = await published;
-    expect(acks.map((ack) => ack.seq).sort((x, y) => x - y)).toEqual(range(1, 10));
-  });
+      await waitFor(() => expect(feed.messages).toHaveLength(total));
+      expect(feed.seqs()).toEqual(range(1, total));
+      expect(feed.data()).toEqual(range(1, total).map((i) => ({ i })));
+      expect(feed.gaps).toEqual([]);
+      expect(deliveredBeforeKill).toBeLessThan(total);
+      expect(states).toContain('reconnecting');
+      expect(survivor.server.connections).toBe(1);
+      const acks = await published;
+      expect(acks.map((ack) => ack.seq).sort((x, y) => x - y)).toEqual(range(1, 10));
+    },
+  );
 });
 
 describe('a relayed SSE stream', () => {
-  it('an owner whose relayed stream went away closes the connection even when the relay\'s close was lost', { timeout: 30_000 }, async () => {
+  it("an owner whose relayed stream went away closes the connection even when the relay's close was lost", {
+    timeout: 30_000,
+  }, async () => {
     const redis = await startRedis();
     cleanup.push(() => redis.dispose());
     let dropped = 0;
     const owner = await startHttpNode(redis);
     // The relaying node's first `close` to the owner is lost, as in a Redis blip.
-    const relay = await startNode(redis, 'http:', (kill) => cleanup.push(kill), {}, (broker) => ({
-      ...broker,
-      bus: {
-        ...broker.bus!,
-        send: (node, message) => (message.includes('"t":"close"') && dropped++ === 0 ? Promise.resolve(true) : broker.bus!.send(node, message)),
-      },
-    }));
+    const relay = await startNode(
+      redis,
+      'http:',
+      (kill) => cleanup.push(kill),
+      {},
+      (broker) => ({
+        ...broker,
+        bus: {
+          ...broker.bus!,
+          send: (node, message) =>
+            message.includes('"t":"close"') && dropped++ === 0 ? Promise.resolve(true) : broker.bus!.send(node, message),
+        },
+      }),
+    );
     // The balancer sends /connect to the owner and the stream to the relay.
     const client = connect([owner, relay], 'sse');
     const feed = record(client, 'lost-close');

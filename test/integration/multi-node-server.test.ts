@@ -15,7 +15,8 @@ afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
 });
 
-const startKeyedNode = (redis: RedisProcess, keyPrefix: string) => startNode(redis, keyPrefix, (kill) => cleanup.push(kill), { apiKey: API_KEY });
+const startKeyedNode = (redis: RedisProcess, keyPrefix: string) =>
+  startNode(redis, keyPrefix, (kill) => cleanup.push(kill), { apiKey: API_KEY });
 
 async function redisFor(persistent = false) {
   const redis = await startRedis({ persistent });
@@ -55,8 +56,8 @@ const publishOver = (node: Node, channel: string, data: unknown) =>
     body: JSON.stringify({ channel, data }),
   });
 
-const health = async (node: Node) => (await fetch(`${node.url}/health`)).json() as Promise<{ status: string; connections: number; broker: { ok: boolean; detail?: string } }>;
-
+const health = async (node: Node) =>
+  (await fetch(`${node.url}/health`)).json() as Promise<{ status: string; connections: number; broker: { ok: boolean; detail?: string } }>;
 
 describe('many nodes over Redis', () => {
   it('delivers publishes made through any node to clients on every node, in one order', async () => {
@@ -171,7 +172,10 @@ describe('Redis restarting under running nodes', () => {
     expect(feed.gaps[0]).toMatchObject({ channel: 'ch', reason: 'epoch', from: { epoch: oldEpoch, seq: 5 }, seq: 0 });
     const newEpoch = feed.gaps[0]!.epoch;
     expect(newEpoch).not.toBe(oldEpoch);
-    expect(feed.messages.slice(5).map(([, meta]) => [meta.epoch, meta.seq])).toEqual([[newEpoch, 1], [newEpoch, 2]]);
+    expect(feed.messages.slice(5).map(([, meta]) => [meta.epoch, meta.seq])).toEqual([
+      [newEpoch, 1],
+      [newEpoch, 2],
+    ]);
   });
 
   it('restarted (keeping its data) while a stream flows: every accepted message arrives once, in order, with no gap', async () => {

@@ -38,7 +38,8 @@ async function listening(r: Run): Promise<string> {
   for (;;) {
     const match = /listening on (http:\/\/\S+)/.exec(r.stdout());
     if (match) return match[1]!;
-    if (Date.now() > deadline || r.child.exitCode !== null) throw new Error(`no "listening on" line; stdout: ${r.stdout()} stderr: ${r.stderr()}`);
+    if (Date.now() > deadline || r.child.exitCode !== null)
+      throw new Error(`no "listening on" line; stdout: ${r.stdout()} stderr: ${r.stderr()}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
@@ -59,7 +60,8 @@ describe('lifeline-server', () => {
     const url = await listening(r);
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/rt$/);
     expect(r.stdout().trim().split('\n')).toHaveLength(1);
-    const publish = () => http(`${url}/publish`, { method: 'POST', headers: { Authorization: 'Bearer k' }, body: '{"channel":"c","data":1}' });
+    const publish = () =>
+      http(`${url}/publish`, { method: 'POST', headers: { Authorization: 'Bearer k' }, body: '{"channel":"c","data":1}' });
     expect((await publish()).body).toMatchObject({ channel: 'c', seq: 1 });
     expect((await publish()).body).toMatchObject({ channel: 'c', seq: 2 });
     const ws = await connectRaw('websocket', url);
@@ -71,7 +73,20 @@ describe('lifeline-server', () => {
   });
 
   it('honours --path, --heartbeat, --history and --allow-origin, and exits 0 on SIGINT', async () => {
-    const r = run(['--port', '0', '--path', '/live', '--heartbeat', '1234', '--history', '2', '--allow-origin', 'https://a.example', '--allow-origin', 'https://b.example']);
+    const r = run([
+      '--port',
+      '0',
+      '--path',
+      '/live',
+      '--heartbeat',
+      '1234',
+      '--history',
+      '2',
+      '--allow-origin',
+      'https://a.example',
+      '--allow-origin',
+      'https://b.example',
+    ]);
     const url = await listening(r);
     expect(url).toMatch(/\/live$/);
     const c = await connectRaw('longpoll', url, { origin: 'https://b.example' });

@@ -40,7 +40,13 @@ describe('POST {path}/publish', () => {
   it('answers 400 with a message saying what is wrong', async () => {
     const { url } = await start({ apiKey: 'k' });
     expect(await post(url, 'nope', 'k')).toMatchObject({ status: 400, body: { error: { code: 'BAD_JSON' } } });
-    for (const [body, field] of [['[1]', 'object'], ['{"data":1}', 'channel'], ['{"channel":"c"}', 'data'], ['{"channel":"c","data":1,"id":7}', 'id'], [`{"channel":"${'c'.repeat(257)}","data":1}`, 'channel']]) {
+    for (const [body, field] of [
+      ['[1]', 'object'],
+      ['{"data":1}', 'channel'],
+      ['{"channel":"c"}', 'data'],
+      ['{"channel":"c","data":1,"id":7}', 'id'],
+      [`{"channel":"${'c'.repeat(257)}","data":1}`, 'channel'],
+    ]) {
       const res = await post(url, body!, 'k');
       expect(res, body).toMatchObject({ status: 400, body: { error: { code: 'BAD_FRAME', message: expect.stringContaining(field!) } } });
     }
@@ -59,10 +65,18 @@ describe('POST {path}/publish', () => {
     const { url, server } = await start({ apiKey: 'k' });
     // "café" with a Latin-1 é: not UTF-8, which a lenient decoder would turn into U+FFFD.
     const latin1 = (text: string) => Buffer.concat([Buffer.from(text), Buffer.from([0xe9]), Buffer.from('"}')]);
-    const publish = await http(`${url}/publish`, { method: 'POST', headers: { Authorization: 'Bearer k' }, body: latin1('{"channel":"c","data":"caf') });
+    const publish = await http(`${url}/publish`, {
+      method: 'POST',
+      headers: { Authorization: 'Bearer k' },
+      body: latin1('{"channel":"c","data":"caf'),
+    });
     expect(publish).toMatchObject({ status: 400, body: { error: { code: 'BAD_JSON', message: 'Body is not UTF-8' } } });
     const c = await connectRaw('longpoll', url);
-    const send = await http(`${url}/send?cid=${c.cid}`, { method: 'POST', headers: { Authorization: c.authorization! }, body: latin1('[{"type":"pub","id":"p","channel":"c","data":"caf') });
+    const send = await http(`${url}/send?cid=${c.cid}`, {
+      method: 'POST',
+      headers: { Authorization: c.authorization! },
+      body: latin1('[{"type":"pub","id":"p","channel":"c","data":"caf'),
+    });
     expect(send).toMatchObject({ status: 400, body: { error: { code: 'BAD_JSON' } } });
     expect((await server.publish('c', 'first')).seq).toBe(1);
   });
@@ -70,7 +84,10 @@ describe('POST {path}/publish', () => {
   it('answers 503 BROKER_UNAVAILABLE when the broker fails', async () => {
     const broken: Broker = { ...memoryBroker(), publish: () => Promise.reject(new Error('down')) };
     const { url } = await start({ apiKey: 'k', broker: broken });
-    expect(await post(url, '{"channel":"c","data":1}', 'k')).toMatchObject({ status: 503, body: { error: { code: 'BROKER_UNAVAILABLE' } } });
+    expect(await post(url, '{"channel":"c","data":1}', 'k')).toMatchObject({
+      status: 503,
+      body: { error: { code: 'BROKER_UNAVAILABLE' } },
+    });
   });
 });
 
@@ -126,7 +143,9 @@ describe('GET {path}/health and routing', () => {
     // Below what the reference client sends in one message when it resumes.
     expect(() => createServer({ maxFramesPerMessage: 99 })).toThrow(/"maxFramesPerMessage" must be a whole number from 100/);
     // A message of maxMessageSize must fit one wire message with its envelope.
-    expect(() => createServer({ maxMessageSize: 1_048_576, maxBatchSize: 1_048_576 })).toThrow(/"maxBatchSize" must be a whole number from 1050624/);
+    expect(() => createServer({ maxMessageSize: 1_048_576, maxBatchSize: 1_048_576 })).toThrow(
+      /"maxBatchSize" must be a whole number from 1050624/,
+    );
     // Unset, it rises to fit a larger maxMessageSize.
     void createServer({ maxMessageSize: 300_000 }).close();
     expect(() => createServer({ allowOrigins: 'https://a.example' as never })).toThrow(/"allowOrigins"/);
@@ -195,7 +214,10 @@ describe('close()', () => {
     (slow.raw as WebSocket).pause();
     const closing = server.close();
     await until(() => server.connections === 0, 2000);
-    expect(await http(`${url}/connect`, { method: 'POST', body: '{"v":1,"transport":"sse"}' })).toMatchObject({ status: 503, body: { error: { code: 'SHUTTING_DOWN' } } });
+    expect(await http(`${url}/connect`, { method: 'POST', body: '{"v":1,"transport":"sse"}' })).toMatchObject({
+      status: 503,
+      body: { error: { code: 'SHUTTING_DOWN' } },
+    });
     expect(await http(`${url}/health`)).toMatchObject({ status: 503, body: { status: 'stopping' } });
     await closing;
     t = undefined;

@@ -22,37 +22,40 @@ function gate() {
 const msgSeqs = (frames: { type: string }[]) => frames.filter((f): f is MsgFrame => f.type === 'msg').map((f) => f.seq);
 
 describe.each(transports)('%s resume races', (transport) => {
-  it.each(['before', 'after'] as const)('merges replay and live messages published during a slow read (history read %s them)', async (when) => {
-    const inner = memoryBroker();
-    const held = gate();
-    let holdReads = false;
-    const broker: Broker = {
-      ...inner,
-      async read(channel, after) {
-        if (!holdReads) return inner.read(channel, after);
-        const early = when === 'before' ? await inner.read(channel, after) : undefined;
-        await held.opened;
-        return early ?? inner.read(channel, after);
-      },
-    };
-    const { url, server } = await start({ broker });
-    let epoch = '';
-    for (let i = 1; i <= 3; i++) ({ epoch } = await server.publish('race', i));
-    const c = await connectRaw(transport, url);
-    holdReads = true;
-    await c.send([{ type: 'sub', channel: 'race', since: { epoch, seq: 1 } }]);
-    await until(() => server.connections === 1);
-    // Published while the subscribe is between its live subscription and its history read.
-    await new Promise((resolve) => setTimeout(resolve, 30));
-    await server.publish('race', 4);
-    await server.publish('race', 5);
-    held.open();
-    await c.frame('subscribed');
-    await c.frame('msg', (m) => m.seq === 5);
-    await server.publish('race', 6);
-    await c.frame('msg', (m) => m.seq === 6);
-    expect(msgSeqs(c.messages.flat())).toEqual([2, 3, 4, 5, 6]);
-  });
+  it.each(['before', 'after'] as const)(
+    'merges replay and live messages published during a slow read (history read %s them)',
+    async (when) => {
+      const inner = memoryBroker();
+      const held = gate();
+      let holdReads = false;
+      const broker: Broker = {
+        ...inner,
+        async read(channel, after) {
+          if (!holdReads) return inner.read(channel, after);
+          const early = when === 'before' ? await inner.read(channel, after) : undefined;
+          await held.opened;
+          return early ?? inner.read(channel, after);
+        },
+      };
+      const { url, server } = await start({ broker });
+      let epoch = '';
+      for (let i = 1; i <= 3; i++) ({ epoch } = await server.publish('race', i));
+      const c = await connectRaw(transport, url);
+      holdReads = true;
+      await c.send([{ type: 'sub', channel: 'race', since: { epoch, seq: 1 } }]);
+      await until(() => server.connections === 1);
+      // Published while the subscribe is between its live subscription and its history read.
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      await server.publish('race', 4);
+      await server.publish('race', 5);
+      held.open();
+      await c.frame('subscribed');
+      await c.frame('msg', (m) => m.seq === 5);
+      await server.publish('race', 6);
+      await c.frame('msg', (m) => m.seq === 6);
+      expect(msgSeqs(c.messages.flat())).toEqual([2, 3, 4, 5, 6]);
+    },
+  );
 });
 
 describe('live feed repair and sharing', () => {
@@ -60,9 +63,10 @@ describe('live feed repair and sharing', () => {
     const inner = memoryBroker();
     const broker: Broker = {
       ...inner,
-      subscribe: (channel, listener) => inner.subscribe(channel, (m: StoredMessage) => {
-        if (m.seq !== 2) listener(m);
-      }),
+      subscribe: (channel, listener) =>
+        inner.subscribe(channel, (m: StoredMessage) => {
+          if (m.seq !== 2) listener(m);
+        }),
     };
     const { url, server } = await start({ broker });
     const c = await connectRaw('websocket', url);
@@ -90,7 +94,14 @@ describe('live feed repair and sharing', () => {
     await server.publish('e', 'old');
     await c.frame('msg');
     live!({ channel: 'e', epoch: 'new-epoch', seq: 1, data: 'new' });
-    expect(await c.frame('gap')).toEqual({ type: 'gap', channel: 'e', epoch: 'new-epoch', seq: 0, reason: 'epoch', from: { epoch, seq: 1 } });
+    expect(await c.frame('gap')).toEqual({
+      type: 'gap',
+      channel: 'e',
+      epoch: 'new-epoch',
+      seq: 0,
+      reason: 'epoch',
+      from: { epoch, seq: 1 },
+    });
     expect(await c.frame('msg')).toMatchObject({ epoch: 'new-epoch', seq: 1, data: 'new' });
   });
 
@@ -220,7 +231,7 @@ describe('live feed repair and sharing', () => {
     expect(errors).toEqual([expect.objectContaining({ code: 'BROKER_UNAVAILABLE', channel: 'x' })]);
   });
 
-  it('a publish the broker keeps failing holds back none of the connection\'s other frames', async () => {
+  it("a publish the broker keeps failing holds back none of the connection's other frames", async () => {
     const inner = memoryBroker();
     let down = true;
     let subscribes = 0;

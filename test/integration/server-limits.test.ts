@@ -59,7 +59,8 @@ describe.each(transports)('%s limits', (transport) => {
     const c = await connectRaw(transport, url);
     try {
       // 17 full messages: 1,700 frames waiting, over 16 × 100.
-      for (let i = 0; i < 17; i++) await c.send(Array.from({ length: 100 }, (_, j) => ({ type: 'sub', channel: `c${i}-${j}` }))).catch(() => 0);
+      for (let i = 0; i < 17; i++)
+        await c.send(Array.from({ length: 100 }, (_, j) => ({ type: 'sub', channel: `c${i}-${j}` }))).catch(() => 0);
       expect((await c.ended).code).toBe(1008);
       await other.send([{ type: 'ping' }]);
       await other.frame('pong');
@@ -71,7 +72,10 @@ describe.each(transports)('%s limits', (transport) => {
 
   it('maxConnectionsPerIp: one too many gets 429 TOO_MANY_CONNECTIONS; a closed one frees its slot', async () => {
     // A long poll is only known to be gone once it stops polling for heartbeat + longPollHold.
-    const { url, server } = await start({ maxConnectionsPerIp: 2, ...(transport === 'longpoll' ? { heartbeat: 200, longPollHold: 50 } : {}) });
+    const { url, server } = await start({
+      maxConnectionsPerIp: 2,
+      ...(transport === 'longpoll' ? { heartbeat: 200, longPollHold: 50 } : {}),
+    });
     const first = await connectRaw(transport, url);
     await connectRaw(transport, url);
     if (transport === 'websocket') {
@@ -106,7 +110,10 @@ describe.each(transports)('%s limits', (transport) => {
     expect(await c.frame('error')).toMatchObject({ code: 'TOO_MANY_SUBSCRIPTIONS', channel: 'd' });
     await c.send([{ type: 'ping' }]);
     await c.frame('pong');
-    const subscribed = c.messages.flat().filter((f) => f.type === 'subscribed').map((f) => (f as { channel: string }).channel);
+    const subscribed = c.messages
+      .flat()
+      .filter((f) => f.type === 'subscribed')
+      .map((f) => (f as { channel: string }).channel);
     expect(subscribed).toEqual(['a', 'b', 'c', 'a']);
   });
 
@@ -137,7 +144,10 @@ describe.each(transports)('%s limits', (transport) => {
     await until(() => server.connections === 1, 5000, 'the slow consumer to be dropped');
     const { seq: lastSeq } = await server.publish('firehose', 'after');
     await fast.frame('msg', (m) => m.seq === lastSeq, 10_000);
-    const delivered = fast.messages.flat().filter((f) => f.type === 'msg').map((f) => (f as { seq: number }).seq);
+    const delivered = fast.messages
+      .flat()
+      .filter((f) => f.type === 'msg')
+      .map((f) => (f as { seq: number }).seq);
     expect(delivered).toEqual(Array.from({ length: lastSeq }, (_, i) => i + 1));
     if (transport === 'websocket') {
       (slow.raw as WebSocket).resume();
@@ -241,7 +251,12 @@ describe('handshake errors', () => {
   });
 
   it('refuses a bad token with UNAUTHORIZED: close 4001 on WebSocket, 401 on /connect', async () => {
-    const { url } = await start({ authenticate: ({ token }) => { if (token !== 'ok') throw new Error('no'); return 'user'; } });
+    const { url } = await start({
+      authenticate: ({ token }) => {
+        if (token !== 'ok') throw new Error('no');
+        return 'user';
+      },
+    });
     const c = await connectRaw('websocket', url, { hello: false });
     await c.send([{ type: 'hello', v: 1, token: 'nope' }]);
     expect(await c.frame('error')).toMatchObject({ code: 'UNAUTHORIZED' });
@@ -257,13 +272,20 @@ describe('an SSE client that stopped reading', () => {
     // 12 MB of history, replayed to a client that never reads: it stays in the send buffer.
     let epoch = '';
     for (let i = 0; i < 1000; i++) epoch = (await server.publish('big', 'x'.repeat(12_000))).epoch;
-    const ticket = (await (await fetch(`${url}/connect`, { method: 'POST', body: JSON.stringify({ v: 1, transport: 'sse' }) })).json()) as { cid: string; key: string };
+    const ticket = (await (await fetch(`${url}/connect`, { method: 'POST', body: JSON.stringify({ v: 1, transport: 'sse' }) })).json()) as {
+      cid: string;
+      key: string;
+    };
     const { port, pathname } = new URL(url);
     const socket = connectTcp(Number(port), '127.0.0.1');
     socket.pause();
     socket.write(`GET ${pathname}/sse?cid=${ticket.cid} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
     await until(() => server.connections === 1, 5000, 'the stream to open');
-    await fetch(`${url}/send?cid=${ticket.cid}`, { method: 'POST', headers: { Authorization: `Bearer ${ticket.key}` }, body: JSON.stringify([{ type: 'sub', channel: 'big', since: { epoch, seq: 0 } }]) });
+    await fetch(`${url}/send?cid=${ticket.cid}`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${ticket.key}` },
+      body: JSON.stringify([{ type: 'sub', channel: 'big', since: { epoch, seq: 0 } }]),
+    });
     await sleep(300);
     const started = Date.now();
     await server.close();

@@ -15,7 +15,8 @@ afterEach(async () => {
 
 const upgrade = (url: string, origin: string) => upgradeStatus(url, { Origin: origin });
 
-const polluted = () => ({} as Record<string, unknown>).polluted !== undefined || Object.prototype.hasOwnProperty.call(Object.prototype, 'polluted');
+const polluted = () =>
+  (({}) as Record<string, unknown>).polluted !== undefined || Object.prototype.hasOwnProperty.call(Object.prototype, 'polluted');
 
 describe('origins', () => {
   it('refuses a foreign Origin with 403 before any data, on every endpoint, and never upgrades', async () => {
@@ -28,7 +29,9 @@ describe('origins', () => {
     const headers = { Origin: evil };
     for (const [path, init] of [
       ['/connect', { method: 'POST', body: JSON.stringify({ v: 1, transport: 'sse' }) }],
-      ['/sse?cid=x', {}], ['/poll?cid=x&ack=0', {}], ['/send?cid=x', { method: 'POST', body: '[]' }],
+      ['/sse?cid=x', {}],
+      ['/poll?cid=x&ack=0', {}],
+      ['/send?cid=x', { method: 'POST', body: '[]' }],
       ['/publish', { method: 'POST', headers: { ...headers, Authorization: 'Bearer k' }, body: '{"channel":"c","data":1}' }],
       ['/health', {}],
     ] as const) {
@@ -55,12 +58,17 @@ describe('origins', () => {
     const { url } = await start({ allowOrigins: [app] });
     expect(await upgrade(url, app)).toMatchObject({ status: 101 });
     for (const transport of transports) await connectRaw(transport, url, { origin: app });
-    const res = await http(`${url}/connect`, { method: 'POST', headers: { Origin: app }, body: JSON.stringify({ v: 1, transport: 'longpoll' }) });
+    const res = await http(`${url}/connect`, {
+      method: 'POST',
+      headers: { Origin: app },
+      body: JSON.stringify({ v: 1, transport: 'longpoll' }),
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get('access-control-allow-origin')).toBe(app);
     expect(res.headers.get('vary')).toMatch(/Origin/);
     const preflight = await http(`${url}/connect`, {
-      method: 'OPTIONS', headers: { Origin: app, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'authorization' },
+      method: 'OPTIONS',
+      headers: { Origin: app, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'authorization' },
     });
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get('access-control-allow-origin')).toBe(app);
@@ -120,16 +128,31 @@ describe.each(transports)('%s malformed input', (transport) => {
       expect(await c.frame('error')).toMatchObject({ code: 'BAD_FRAME' });
     }
     await c.send([
-      { type: 'nope' }, 42, null, [], { type: 7 },
+      { type: 'nope' },
+      42,
+      null,
+      [],
+      { type: 7 },
       { type: 'sub', channel: 'ok', since: { epoch: 'e', seq: -1 } },
-      { type: 'sub', channel: '' }, { type: 'pub', id: 'p1', channel: 'c' },
-      { type: 'pub', id: 'x'.repeat(65), channel: 'c', data: 1 }, { type: 'hello', v: 1 },
+      { type: 'sub', channel: '' },
+      { type: 'pub', id: 'p1', channel: 'c' },
+      { type: 'pub', id: 'x'.repeat(65), channel: 'c', data: 1 },
+      { type: 'hello', v: 1 },
       { type: 'ping' },
     ]);
     const errors = [];
     for (let i = 0; i < 10; i++) errors.push(await c.frame('error'));
     expect(errors.map((e) => e.code)).toEqual([
-      'UNKNOWN_TYPE', 'BAD_FRAME', 'BAD_FRAME', 'BAD_FRAME', 'BAD_FRAME', 'BAD_FRAME', 'BAD_FRAME', 'BAD_FRAME', 'BAD_FRAME', 'BAD_FRAME',
+      'UNKNOWN_TYPE',
+      'BAD_FRAME',
+      'BAD_FRAME',
+      'BAD_FRAME',
+      'BAD_FRAME',
+      'BAD_FRAME',
+      'BAD_FRAME',
+      'BAD_FRAME',
+      'BAD_FRAME',
+      'BAD_FRAME',
     ]);
     expect(errors[5]).toMatchObject({ channel: 'ok' });
     expect(errors[7]).toMatchObject({ id: 'p1', channel: 'c' });
@@ -143,14 +166,20 @@ describe.each(transports)('%s malformed input', (transport) => {
     const { url } = await start();
     const c = await connectRaw(transport, url);
     const evil = '{"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}}}';
-    await c.send(`[{"type":"sub","channel":"p","__proto__":{"polluted":true}},` +
-      `{"type":"sub","channel":"__proto__","since":{"epoch":"e","seq":0,"__proto__":{"polluted":true}}},` +
-      `{"type":"pub","id":"__proto__","channel":"p","data":${evil},"__proto__":{"polluted":true}},` +
-      `{"type":"__proto__"},{"type":"constructor"},{"type":"toString"}]`);
+    await c.send(
+      `[{"type":"sub","channel":"p","__proto__":{"polluted":true}},` +
+        `{"type":"sub","channel":"__proto__","since":{"epoch":"e","seq":0,"__proto__":{"polluted":true}}},` +
+        `{"type":"pub","id":"__proto__","channel":"p","data":${evil},"__proto__":{"polluted":true}},` +
+        `{"type":"__proto__"},{"type":"constructor"},{"type":"toString"}]`,
+    );
     // Answers in any order: publishes run on their own chain beside the other frames.
     const all = () => c.messages.flat();
     const types = () => all().map((f) => (f.type === 'error' ? f.code : f.type));
-    await until(() => types().includes('ack') && types().includes('msg') && types().filter((t) => t === 'UNKNOWN_TYPE').length === 3, 5000, 'every answer');
+    await until(
+      () => types().includes('ack') && types().includes('msg') && types().filter((t) => t === 'UNKNOWN_TYPE').length === 3,
+      5000,
+      'every answer',
+    );
     expect(all()).toContainEqual(expect.objectContaining({ type: 'subscribed', channel: 'p' }));
     expect(all()).toContainEqual(expect.objectContaining({ type: 'gap', channel: '__proto__' }));
     expect(all()).toContainEqual(expect.objectContaining({ type: 'ack', id: '__proto__' }));
@@ -185,7 +214,8 @@ describe('publish API body', () => {
   it('ignores __proto__ keys in the HTTP publish body', async () => {
     const { url, server } = await start({ apiKey: 'k' });
     const res = await http(`${url}/publish`, {
-      method: 'POST', headers: { Authorization: 'Bearer k' },
+      method: 'POST',
+      headers: { Authorization: 'Bearer k' },
       body: '{"__proto__":{"polluted":true},"channel":"c","data":{"__proto__":{"polluted":true}}}',
     });
     expect(res).toMatchObject({ status: 200, body: { channel: 'c', seq: 1 } });
@@ -200,8 +230,14 @@ describe.each(['sse', 'longpoll'] as const)('%s connection key', (transport) => 
     const c = await connectRaw(transport, url);
     const pub = JSON.stringify([{ type: 'pub', id: 'intruder', channel: 'victim', data: 'forged' }]);
     for (const headers of [{}, { Authorization: 'Bearer wrong-key-wrong-key-wrong-key-00' }] as Record<string, string>[]) {
-      expect(await http(`${url}/send?cid=${c.cid}`, { method: 'POST', headers, body: pub })).toMatchObject({ status: 404, body: { error: { code: 'UNKNOWN_CONNECTION' } } });
-      expect(await http(`${url}/poll?cid=${c.cid}&ack=0`, { headers })).toMatchObject({ status: 404, body: { error: { code: 'UNKNOWN_CONNECTION' } } });
+      expect(await http(`${url}/send?cid=${c.cid}`, { method: 'POST', headers, body: pub })).toMatchObject({
+        status: 404,
+        body: { error: { code: 'UNKNOWN_CONNECTION' } },
+      });
+      expect(await http(`${url}/poll?cid=${c.cid}&ack=0`, { headers })).toMatchObject({
+        status: 404,
+        body: { error: { code: 'UNKNOWN_CONNECTION' } },
+      });
     }
     // Nothing was published in the victim's name, and the connection itself still works with its key.
     expect((await server.publish('victim', 'first')).seq).toBe(1);

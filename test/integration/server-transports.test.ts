@@ -87,7 +87,14 @@ describe.each(transports)('%s', (transport) => {
     const { epoch } = await server.publish('e', 'b');
     const c = await connectRaw(transport, url);
     await c.send([{ type: 'sub', channel: 'e', since: { epoch: 'gone-epoch', seq: 1 } }]);
-    expect(await c.frame('gap')).toEqual({ type: 'gap', channel: 'e', epoch, seq: 0, reason: 'epoch', from: { epoch: 'gone-epoch', seq: 1 } });
+    expect(await c.frame('gap')).toEqual({
+      type: 'gap',
+      channel: 'e',
+      epoch,
+      seq: 0,
+      reason: 'epoch',
+      from: { epoch: 'gone-epoch', seq: 1 },
+    });
     expect([(await c.frame('msg')).data, (await c.frame('msg')).data]).toEqual(['a', 'b']);
   });
 
@@ -100,7 +107,10 @@ describe.each(transports)('%s', (transport) => {
     await c.send([{ type: 'pub', id: 'm-1', channel: 'p', data: { n: 1 } }]);
     const ack = await c.frame('ack');
     expect(ack).toMatchObject({ type: 'ack', id: 'm-1', channel: 'p', seq: 1 });
-    await c.send([{ type: 'pub', id: 'm-1', channel: 'p', data: { n: 1 } }, { type: 'pub', id: 'm-2', channel: 'p', data: { n: 2 } }]);
+    await c.send([
+      { type: 'pub', id: 'm-1', channel: 'p', data: { n: 1 } },
+      { type: 'pub', id: 'm-2', channel: 'p', data: { n: 2 } },
+    ]);
     expect(await c.frame('ack')).toEqual(ack);
     expect(await c.frame('ack')).toMatchObject({ id: 'm-2', seq: 2 });
     expect([(await reader.frame('msg')).seq, (await reader.frame('msg')).seq]).toEqual([1, 2]);
@@ -139,7 +149,11 @@ describe.each(transports)('%s', (transport) => {
     });
     await expect(connectRaw(transport, url, { token: 'bad' })).rejects.toThrow(transport === 'websocket' ? /ended|401/ : /401/);
     const c = await connectRaw(transport, url, { token: 'good' });
-    await c.send([{ type: 'sub', channel: 'secret' }, { type: 'sub', channel: 'open' }, { type: 'pub', id: 'x', channel: 'secret', data: 1 }]);
+    await c.send([
+      { type: 'sub', channel: 'secret' },
+      { type: 'sub', channel: 'open' },
+      { type: 'pub', id: 'x', channel: 'secret', data: 1 },
+    ]);
     expect(await c.frame('error')).toMatchObject({ code: 'FORBIDDEN', channel: 'secret' });
     await c.frame('subscribed');
     expect(await c.frame('error')).toMatchObject({ code: 'FORBIDDEN', id: 'x' });
@@ -215,7 +229,9 @@ describe('websocket heartbeat', () => {
 describe('sse stream', () => {
   it('is text/event-stream, uncached, unbuffered, never compressed, and starts with welcome', async () => {
     const { url } = await start();
-    const { cid } = (await (await fetch(`${url}/connect`, { method: 'POST', body: '{"v":1,"transport":"sse"}' })).json()) as { cid: string };
+    const { cid } = (await (await fetch(`${url}/connect`, { method: 'POST', body: '{"v":1,"transport":"sse"}' })).json()) as {
+      cid: string;
+    };
     const stop = new AbortController();
     const res = await fetch(`${url}/sse?cid=${cid}`, { headers: { 'Accept-Encoding': 'gzip, br' }, signal: stop.signal });
     expect(res.status).toBe(200);

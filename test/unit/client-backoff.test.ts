@@ -8,7 +8,9 @@ describe('reconnectDelay', () => {
   const policy = { initialDelay: 500, maxDelay: 10_000 };
 
   it('doubles the upper bound per attempt up to maxDelay', () => {
-    expect([0, 1, 2, 3, 4, 5, 6, 40].map((attempt) => reconnectDelay(attempt, policy, () => 1))).toEqual([500, 1000, 2000, 4000, 8000, 10_000, 10_000, 10_000]);
+    expect([0, 1, 2, 3, 4, 5, 6, 40].map((attempt) => reconnectDelay(attempt, policy, () => 1))).toEqual([
+      500, 1000, 2000, 4000, 8000, 10_000, 10_000, 10_000,
+    ]);
   });
 
   it('spreads delays uniformly between 0 and the bound (full jitter)', () => {
@@ -47,7 +49,10 @@ describe('the client follows the schedule', () => {
   it('retries failed attempts at random × min(maxDelay, initialDelay × 2^attempt)', async () => {
     const randoms = [0.5, 0.9, 0.1, 0.5, 0.5, 0.99];
     let i = 0;
-    const { client, fake } = fakeClient({ random: () => randoms[i++ % randoms.length]!, reconnect: { initialDelay: 200, maxDelay: 3000 } }, ['websocket']);
+    const { client, fake } = fakeClient(
+      { random: () => randoms[i++ % randoms.length]!, reconnect: { initialDelay: 200, maxDelay: 3000 } },
+      ['websocket'],
+    );
     await flush();
     for (const delay of [100, 360, 80, 800, 1500, 2970]) {
       fake.last().fail();

@@ -75,11 +75,13 @@ describe('listener exceptions', () => {
       got.push(data);
       if (data === 1) throw new Error('boom');
     });
-    fake.last().deliver(
-      { type: 'subscribed', channel: 'c', epoch: 'e', seq: 0 },
-      { type: 'msg', channel: 'c', epoch: 'e', seq: 1, data: 1 },
-      { type: 'msg', channel: 'c', epoch: 'e', seq: 2, data: 2 },
-    );
+    fake
+      .last()
+      .deliver(
+        { type: 'subscribed', channel: 'c', epoch: 'e', seq: 0 },
+        { type: 'msg', channel: 'c', epoch: 'e', seq: 1, data: 1 },
+        { type: 'msg', channel: 'c', epoch: 'e', seq: 2, data: 2 },
+      );
     expect(got).toEqual([1, 2]);
     expect(sub.cursor).toEqual({ epoch: 'e', seq: 2 });
     expect(errors.map((e) => e.code)).toEqual(['LISTENER_ERROR']);
@@ -131,7 +133,13 @@ describe('bad server input', () => {
 
   it('ignores frame types it does not know, and stray frames for unknown channels', async () => {
     const { client, fake, errors } = await open();
-    fake.last().deliver({ type: 'future-thing', x: 1 }, { type: 'msg', channel: 'nobody', epoch: 'e', seq: 1, data: null }, { type: 'ack', id: 'zzz', channel: 'c', epoch: 'e', seq: 1 });
+    fake
+      .last()
+      .deliver(
+        { type: 'future-thing', x: 1 },
+        { type: 'msg', channel: 'nobody', epoch: 'e', seq: 1, data: null },
+        { type: 'ack', id: 'zzz', channel: 'c', epoch: 'e', seq: 1 },
+      );
     expect(errors).toEqual([]);
     expect(client.state).toBe('open');
     client.close();
@@ -159,16 +167,22 @@ describe('close()', () => {
   it.each([
     ['while racing transports', async () => {}],
     ['while open with heartbeats', async (f: ReturnType<typeof fakeTransports>) => f.last().welcome()],
-    ['while waiting to reconnect', async (f: ReturnType<typeof fakeTransports>) => {
-      f.last().welcome();
-      f.last().fail();
-    }],
-    ['while probing upward', async (f: ReturnType<typeof fakeTransports>) => {
-      f.last('websocket').fail();
-      f.last('sse').welcome();
-      await vi.advanceTimersByTimeAsync(30_000);
-      f.last('sse').deliver({ type: 'ping' });
-    }],
+    [
+      'while waiting to reconnect',
+      async (f: ReturnType<typeof fakeTransports>) => {
+        f.last().welcome();
+        f.last().fail();
+      },
+    ],
+    [
+      'while probing upward',
+      async (f: ReturnType<typeof fakeTransports>) => {
+        f.last('websocket').fail();
+        f.last('sse').welcome();
+        await vi.advanceTimersByTimeAsync(30_000);
+        f.last('sse').deliver({ type: 'ping' });
+      },
+    ],
   ])('leaves no timers and no open transport %s', async (_, scenario) => {
     const { client, fake, states } = fakeClient({ stagger: 100 });
     await flush();

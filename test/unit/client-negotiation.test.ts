@@ -123,7 +123,10 @@ describe('negotiation', () => {
   });
 
   it('a token promise that never settles fails the attempt after connectTimeout and is asked again', async () => {
-    const token = vi.fn().mockReturnValueOnce(new Promise<string>(() => {})).mockResolvedValue('ok');
+    const token = vi
+      .fn()
+      .mockReturnValueOnce(new Promise<string>(() => {}))
+      .mockResolvedValue('ok');
     const { client, fake, errors } = fakeClient({ token, connectTimeout: 3000 });
     await vi.advanceTimersByTimeAsync(2999);
     expect(errors).toEqual([]);
@@ -262,7 +265,10 @@ describe('flap demotion and upward probe', () => {
     const sse = fake.last('sse');
     sse.welcome();
     const sub = client.subscribe('chat');
-    sse.deliver({ type: 'subscribed', channel: 'chat', epoch: 'e', seq: 4 }, { type: 'msg', channel: 'chat', epoch: 'e', seq: 5, data: 'five' });
+    sse.deliver(
+      { type: 'subscribed', channel: 'chat', epoch: 'e', seq: 4 },
+      { type: 'msg', channel: 'chat', epoch: 'e', seq: 5, data: 'five' },
+    );
     const published = client.publish('chat', 'hi');
     const received: unknown[] = [];
     sub.on('message', (data) => received.push(data));

@@ -29,7 +29,10 @@ describe('publish and the outbox', () => {
     await flush();
     fake.last().welcome();
     const pending = [client.publish('chat', 1), client.publish('chat', 2)];
-    const ids = fake.last().frames('pub').map((p) => p.id);
+    const ids = fake
+      .last()
+      .frames('pub')
+      .map((p) => p.id);
     expect(new Set(ids).size).toBe(2);
     client.close();
     for (const p of pending) await expect(p).rejects.toMatchObject({ code: 'CLOSED' });
@@ -43,8 +46,14 @@ describe('publish and the outbox', () => {
     a.fake.last().welcome();
     b.fake.last().welcome();
     const pending = [a.client.publish('room', 'from a'), b.client.publish('room', 'from b')];
-    const [idA] = a.fake.last().frames('pub').map((p) => p.id);
-    const [idB] = b.fake.last().frames('pub').map((p) => p.id);
+    const [idA] = a.fake
+      .last()
+      .frames('pub')
+      .map((p) => p.id);
+    const [idB] = b.fake
+      .last()
+      .frames('pub')
+      .map((p) => p.id);
     expect(idA).not.toBe(idB);
     a.client.close();
     b.client.close();
@@ -78,7 +87,12 @@ describe('publish and the outbox', () => {
     const again = fake.last('sse').frames('pub');
     expect(again).toEqual([first]);
     // The server answers a repeated id with the original ack, possibly twice: one resolution.
-    fake.last('sse').deliver({ type: 'ack', id: first.id, channel: 'chat', epoch: 'e', seq: 9 }, { type: 'ack', id: first.id, channel: 'chat', epoch: 'e', seq: 9 });
+    fake
+      .last('sse')
+      .deliver(
+        { type: 'ack', id: first.id, channel: 'chat', epoch: 'e', seq: 9 },
+        { type: 'ack', id: first.id, channel: 'chat', epoch: 'e', seq: 9 },
+      );
     await flush();
     expect(resolved).toHaveBeenCalledTimes(1);
     expect(resolved).toHaveBeenCalledWith({ epoch: 'e', seq: 9 });
@@ -138,7 +152,12 @@ describe('publish and the outbox', () => {
     // One message resumes both channels; then the publishes follow one by one, in order, so a
     // batch of big ones can never exceed the server's limit for a whole message.
     expect(fake.last().sent.map((message) => message.map((frame) => frame.type))).toEqual([['sub', 'sub'], ['pub'], ['pub'], ['pub']]);
-    expect(fake.last().frames('pub').map((frame) => frame.data)).toEqual([1, 2, 3]);
+    expect(
+      fake
+        .last()
+        .frames('pub')
+        .map((frame) => frame.data),
+    ).toEqual([1, 2, 3]);
     client.close();
     for (const p of pending) await expect(p).rejects.toMatchObject({ code: 'CLOSED' });
   });

@@ -74,7 +74,10 @@ describe('page life', () => {
     const first = fake.last();
     first.welcome();
     const sub = client.subscribe('news');
-    first.deliver({ type: 'subscribed', channel: 'news', epoch: 'e', seq: 3 }, { type: 'msg', channel: 'news', epoch: 'e', seq: 4, data: 4 });
+    first.deliver(
+      { type: 'subscribed', channel: 'news', epoch: 'e', seq: 3 },
+      { type: 'msg', channel: 'news', epoch: 'e', seq: 4, data: 4 },
+    );
     page.fire('pagehide');
     expect(first.closed).toBe(true);
     expect(client.state).toBe('reconnecting');

@@ -72,7 +72,11 @@ describe('resume and dedup', () => {
     const ws = fake.last();
     ws.deliver({ type: 'subscribed', channel: 'news', epoch: 'e1', seq: 0 }, msg(1), msg(1, 'e2'));
     expect(ws.frames('sub').at(-1)).toEqual({ type: 'sub', channel: 'news', since: { epoch: 'e1', seq: 1 } });
-    ws.deliver({ type: 'gap', channel: 'news', epoch: 'e2', seq: 0, reason: 'epoch', from: { epoch: 'e1', seq: 1 } }, msg(1, 'e2'), msg(2, 'e2'));
+    ws.deliver(
+      { type: 'gap', channel: 'news', epoch: 'e2', seq: 0, reason: 'epoch', from: { epoch: 'e1', seq: 1 } },
+      msg(1, 'e2'),
+      msg(2, 'e2'),
+    );
     expect(gaps).toEqual([{ channel: 'news', reason: 'epoch', from: { epoch: 'e1', seq: 1 }, epoch: 'e2', seq: 0 }]);
     expect(data()).toEqual(['m1', 'm1', 'm2']);
     expect(sub.cursor).toEqual({ epoch: 'e2', seq: 2 });

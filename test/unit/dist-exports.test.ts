@@ -15,7 +15,9 @@ function importGraph(entry: string): { files: string[]; specifiers: string[] } {
     if (files.has(file)) return;
     files.add(file);
     const code = readFileSync(file, 'utf8');
-    for (const match of code.matchAll(/(?:^|[;\s])(?:import|export)\s*(?:[^'"]*?\sfrom\s*)?['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g)) {
+    for (const match of code.matchAll(
+      /(?:^|[;\s])(?:import|export)\s*(?:[^'"]*?\sfrom\s*)?['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g,
+    )) {
       const specifier = (match[1] ?? match[2])!;
       if (specifier.startsWith('.')) visit(join(dirname(file), specifier));
       else specifiers.add(specifier);

@@ -13,9 +13,24 @@ const browserEntries = ['lifeline', 'lifeline/core', 'lifeline/websocket', 'life
 // Globals a browser SDK could reach for at import time. Each becomes an accessor that records
 // any read or write, then behaves as before.
 const watched = [
-  'window', 'self', 'document', 'location', 'navigator', 'localStorage', 'sessionStorage',
-  'addEventListener', 'removeEventListener', 'WebSocket', 'EventSource', 'fetch', 'XMLHttpRequest',
-  'setTimeout', 'setInterval', 'queueMicrotask', 'requestAnimationFrame', 'crypto',
+  'window',
+  'self',
+  'document',
+  'location',
+  'navigator',
+  'localStorage',
+  'sessionStorage',
+  'addEventListener',
+  'removeEventListener',
+  'WebSocket',
+  'EventSource',
+  'fetch',
+  'XMLHttpRequest',
+  'setTimeout',
+  'setInterval',
+  'queueMicrotask',
+  'requestAnimationFrame',
+  'crypto',
 ];
 
 /** Child-process probe: loads `specifier` (import or require) and prints what it touched. */

@@ -64,7 +64,9 @@ describe('size budget', () => {
   });
 
   it('lifeline (all transports) as an application bundles it: printed for the record, with every transport in it', async () => {
-    const code = await bundleConsumer(`import { createClient } from 'lifeline'; globalThis.client = createClient('https://example.test/rt');`);
+    const code = await bundleConsumer(
+      `import { createClient } from 'lifeline'; globalThis.client = createClient('https://example.test/rt');`,
+    );
     report('lifeline (esbuild, minified)', code);
     expect(present(code, ['/ws', ...sseOrLongPollMarkers])).toEqual(['/ws', ...sseOrLongPollMarkers]);
   });

@@ -78,17 +78,29 @@ function diagnostics(moduleResolution: 'Bundler' | 'NodeNext' | 'Node16'): strin
 }
 
 describe('published type declarations', () => {
-  it('type-check a consumer under moduleResolution "bundler"', () => {
-    expect(diagnostics('Bundler')).toEqual([]);
-  }, TYPECHECK_TIMEOUT);
+  it(
+    'type-check a consumer under moduleResolution "bundler"',
+    () => {
+      expect(diagnostics('Bundler')).toEqual([]);
+    },
+    TYPECHECK_TIMEOUT,
+  );
 
-  it('type-check an ESM and a CommonJS consumer under moduleResolution "nodenext"', () => {
-    expect(diagnostics('NodeNext')).toEqual([]);
-  }, TYPECHECK_TIMEOUT);
+  it(
+    'type-check an ESM and a CommonJS consumer under moduleResolution "nodenext"',
+    () => {
+      expect(diagnostics('NodeNext')).toEqual([]);
+    },
+    TYPECHECK_TIMEOUT,
+  );
 
   // Under node16 a CommonJS file may not require() what TypeScript takes for ESM, so this fails
   // unless the `require` condition has its own .d.cts types.
-  it('type-check an ESM and a CommonJS consumer under moduleResolution "node16"', () => {
-    expect(diagnostics('Node16')).toEqual([]);
-  }, TYPECHECK_TIMEOUT);
+  it(
+    'type-check an ESM and a CommonJS consumer under moduleResolution "node16"',
+    () => {
+      expect(diagnostics('Node16')).toEqual([]);
+    },
+    TYPECHECK_TIMEOUT,
+  );
 });

@@ -25,7 +25,10 @@ describe('PROTOCOL.md', () => {
   });
 
   it('documents no frame the code does not know', () => {
-    for (const [heading, table] of [['Frames: client → server', clientFrames], ['Frames: server → client', serverFrames]] as const) {
+    for (const [heading, table] of [
+      ['Frames: client → server', clientFrames],
+      ['Frames: server → client', serverFrames],
+    ] as const) {
       const documented = [...section(heading).matchAll(/^### (.*)$/gm)].flatMap((m) => [...m[1]!.matchAll(/`(\w+)`/g)].map((x) => x[1]));
       for (const type of documented) expect(Object.keys(table), `documented frame "${type}"`).toContain(type);
     }

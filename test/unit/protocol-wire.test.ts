@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  decodeWire, encodeWire, ErrorCode, isProblem, validateClientFrame, validateServerFrame,
-} from '../../src/protocol/index.js';
+import { decodeWire, encodeWire, ErrorCode, isProblem, validateClientFrame, validateServerFrame } from '../../src/protocol/index.js';
 
 describe('decodeWire', () => {
   it('returns the raw frames of a JSON array', () => {
@@ -33,7 +31,12 @@ describe('validateFrame', () => {
     expect(validateClientFrame({ type: 'sub', channel: 'c' })).toEqual({ type: 'sub', channel: 'c' });
     const missing = validateClientFrame({ type: 'pub', id: 'a', channel: 'c' });
     expect(isProblem(missing) && missing.problem).toBe(ErrorCode.BAD_FRAME);
-    expect(validateClientFrame({ type: 'pub', id: 'a', channel: 'c', data: null })).toEqual({ type: 'pub', id: 'a', channel: 'c', data: null });
+    expect(validateClientFrame({ type: 'pub', id: 'a', channel: 'c', data: null })).toEqual({
+      type: 'pub',
+      id: 'a',
+      channel: 'c',
+      data: null,
+    });
   });
 
   it.each([
@@ -54,7 +57,9 @@ describe('validateFrame', () => {
   });
 
   it('does not let a __proto__ key reach the frame or Object.prototype', () => {
-    const [raw] = decodeWire('[{"type":"sub","channel":"c","__proto__":{"polluted":true},"since":{"epoch":"e","seq":1,"__proto__":{"polluted":true}}}]') as unknown[];
+    const [raw] = decodeWire(
+      '[{"type":"sub","channel":"c","__proto__":{"polluted":true},"since":{"epoch":"e","seq":1,"__proto__":{"polluted":true}}}]',
+    ) as unknown[];
     const frame = validateClientFrame(raw) as { since: object };
     expect(Object.getPrototypeOf(frame)).toBe(Object.prototype);
     expect(Object.getPrototypeOf(frame.since)).toBe(Object.prototype);
@@ -63,8 +68,13 @@ describe('validateFrame', () => {
   });
 
   it('validates server frames with the server table', () => {
-    expect(validateServerFrame({ type: 'msg', channel: 'c', epoch: 'e', seq: 1, data: { a: 1 } }))
-      .toEqual({ type: 'msg', channel: 'c', epoch: 'e', seq: 1, data: { a: 1 } });
+    expect(validateServerFrame({ type: 'msg', channel: 'c', epoch: 'e', seq: 1, data: { a: 1 } })).toEqual({
+      type: 'msg',
+      channel: 'c',
+      epoch: 'e',
+      seq: 1,
+      data: { a: 1 },
+    });
     const gap = validateServerFrame({ type: 'gap', channel: 'c', epoch: 'e', seq: 0, reason: 'lost', from: { epoch: 'x', seq: 1 } });
     expect(isProblem(gap) && gap.problem).toBe(ErrorCode.BAD_FRAME);
     const fromClient = validateServerFrame({ type: 'sub', channel: 'c' });

@@ -20,7 +20,10 @@ function optionDocs(file: string, name: string): OptionDoc[] {
   }
   return [...source.slice(open + 1, close).matchAll(/\/\*\*([\s\S]*?)\*\/\s*(\w+)\??\s*[:(]/g)].map((m) => ({
     name: m[2]!,
-    defaultText: /@default\s+(.*)/.exec(m[1]!)?.[1]!.replace(/\s*\*\/?$/, '').trim(),
+    defaultText: /@default\s+(.*)/
+      .exec(m[1]!)?.[1]!
+      .replace(/\s*\*\/?$/, '')
+      .trim(),
   }));
 }
 
@@ -56,7 +59,10 @@ describe.each([
       expect(doc.defaultText, `@default in the TSDoc of ${readmeName(doc)}`).toBeDefined();
       // An object option is listed by its fields (`reconnect.initialDelay`, …), each with its default.
       if (doc.defaultText!.startsWith('{')) {
-        expect([...rows.keys()].filter((row) => row.startsWith(`${doc.name}.`)), `README rows for ${doc.name}.*`).not.toEqual([]);
+        expect(
+          [...rows.keys()].filter((row) => row.startsWith(`${doc.name}.`)),
+          `README rows for ${doc.name}.*`,
+        ).not.toEqual([]);
         continue;
       }
       const row = rows.get(readmeName(doc));

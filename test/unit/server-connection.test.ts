@@ -30,8 +30,21 @@ describe('Connection.close', () => {
   it('splits what is ready into wire messages of at most maxBatchSize characters, in order', () => {
     vi.useFakeTimers();
     const sink = recordingSink('sse');
-    const connection = new Connection('c1', '127.0.0.1', undefined, sink, { heartbeat: 25_000, maxSendBuffer: 1_000_000, maxBatchSize: 1024 }, vi.fn());
-    const frames: ServerFrame[] = Array.from({ length: 10 }, (_, seq) => ({ type: 'msg', channel: 'c', epoch: 'e', seq, data: 'x'.repeat(300) }));
+    const connection = new Connection(
+      'c1',
+      '127.0.0.1',
+      undefined,
+      sink,
+      { heartbeat: 25_000, maxSendBuffer: 1_000_000, maxBatchSize: 1024 },
+      vi.fn(),
+    );
+    const frames: ServerFrame[] = Array.from({ length: 10 }, (_, seq) => ({
+      type: 'msg',
+      channel: 'c',
+      epoch: 'e',
+      seq,
+      data: 'x'.repeat(300),
+    }));
     // A frame bigger than maxBatchSize goes alone.
     frames.splice(5, 0, { type: 'msg', channel: 'c', epoch: 'e', seq: 99, data: 'y'.repeat(2000) });
     for (const frame of frames) connection.send(frame);
@@ -48,7 +61,14 @@ describe('Connection.close', () => {
   it('a frame that cannot be encoded ends its connection with 1011 instead of throwing', () => {
     vi.useFakeTimers();
     const sink = recordingSink('sse');
-    const connection = new Connection('c1', '127.0.0.1', undefined, sink, { heartbeat: 25_000, maxSendBuffer: 1_000_000, maxBatchSize: 1024 }, vi.fn());
+    const connection = new Connection(
+      'c1',
+      '127.0.0.1',
+      undefined,
+      sink,
+      { heartbeat: 25_000, maxSendBuffer: 1_000_000, maxBatchSize: 1024 },
+      vi.fn(),
+    );
     const circular: Record<string, unknown> = {};
     circular.self = circular;
     connection.send({ type: 'msg', channel: 'c', epoch: 'e', seq: 1, data: circular });
@@ -60,7 +80,14 @@ describe('Connection.close', () => {
   it('a frame that cannot be encoded is dropped when closing, which keeps its code and the other frames', () => {
     vi.useFakeTimers();
     const sink = recordingSink('sse');
-    const connection = new Connection('c1', '127.0.0.1', undefined, sink, { heartbeat: 25_000, maxSendBuffer: 1_000_000, maxBatchSize: 1024 }, vi.fn());
+    const connection = new Connection(
+      'c1',
+      '127.0.0.1',
+      undefined,
+      sink,
+      { heartbeat: 25_000, maxSendBuffer: 1_000_000, maxBatchSize: 1024 },
+      vi.fn(),
+    );
     const circular: Record<string, unknown> = {};
     circular.self = circular;
     connection.send({ type: 'msg', channel: 'c', epoch: 'e', seq: 1, data: 'fine' });
@@ -74,7 +101,14 @@ describe('Connection.close', () => {
     vi.useFakeTimers();
     const sink = recordingSink('sse');
     const closed = vi.fn();
-    const connection = new Connection('c1', '127.0.0.1', undefined, sink, { heartbeat: 25_000, maxSendBuffer: 1_000_000, maxBatchSize: 262_144 }, closed);
+    const connection = new Connection(
+      'c1',
+      '127.0.0.1',
+      undefined,
+      sink,
+      { heartbeat: 25_000, maxSendBuffer: 1_000_000, maxBatchSize: 262_144 },
+      closed,
+    );
     connection.send({ type: 'ping' });
     connection.close(CloseCode.SERVICE_RESTART, 'restart');
     connection.close(CloseCode.NORMAL, 'again');
@@ -89,7 +123,14 @@ describe('Connection.close', () => {
     vi.useFakeTimers();
     const sink = recordingSink('websocket');
     const closed = vi.fn();
-    const connection = new Connection('c1', '127.0.0.1', undefined, sink, { heartbeat: 25_000, maxSendBuffer: 100, maxBatchSize: 262_144 }, closed);
+    const connection = new Connection(
+      'c1',
+      '127.0.0.1',
+      undefined,
+      sink,
+      { heartbeat: 25_000, maxSendBuffer: 100, maxBatchSize: 262_144 },
+      closed,
+    );
     // A burst goes out whole and the client may take it at its pace; what waits behind it
     // counts. The sink's backlog is never taken here, so once more than 16 × maxSendBuffer waits
     // behind the first burst, the next flush (the one close starts with) finds the client slow.

@@ -37,7 +37,7 @@ describe('SlowConsumerCheck', () => {
     };
   }
 
-  it('lets a burst drain at the client\'s pace while it keeps reading, with live messages behind it', () => {
+  it("lets a burst drain at the client's pace while it keeps reading, with live messages behind it", () => {
     const b = buffer();
     expect(b.send(60_000, 0)).toBe(false);
     for (let t = 100; t <= 120_000; t += 100) {

@@ -48,7 +48,8 @@ describe.each([
 
   it('proves the connection on every request after /connect with its key, in the Authorization header only', async () => {
     const seen: { path: string; url: string; authorization: string | null }[] = [];
-    const note = (request: Request) => seen.push({ path: new URL(request.url).pathname, url: request.url, authorization: request.headers.get('authorization') });
+    const note = (request: Request) =>
+      seen.push({ path: new URL(request.url).pathname, url: request.url, authorization: request.headers.get('authorization') });
     server.use(
       connectOk(),
       http.get(`${base}/poll`, async ({ request }) => {
@@ -140,7 +141,11 @@ describe.each([
   });
 
   it('calls fetch unbound, as a browser requires, and the global one when none is injected', async () => {
-    server.use(connectOk(), downstream[name](), http.post(`${base}/send`, () => new HttpResponse(null, { status: 204 })));
+    server.use(
+      connectOk(),
+      downstream[name](),
+      http.post(`${base}/send`, () => new HttpResponse(null, { status: 204 })),
+    );
     // A browser's fetch throws "Illegal invocation" when called as a method of another object.
     const strictFetch = function (this: unknown, input: RequestInfo | URL, init?: RequestInit) {
       if (this !== undefined && this !== globalThis) throw new TypeError('Illegal invocation');
@@ -156,7 +161,6 @@ describe.each([
       transport.close();
     }
   });
-
 
   it('posts each wire message as text/plain to /send, one at a time and in order', async () => {
     const sends: { url: string; type: string | null; body: string }[] = [];
@@ -251,7 +255,11 @@ describe.each([
   });
 
   it('close() after open reports nothing and sends nothing more', async () => {
-    server.use(connectOk(), downstream[name](), http.post(`${base}/send`, () => new HttpResponse(null, { status: 204 })));
+    server.use(
+      connectOk(),
+      downstream[name](),
+      http.post(`${base}/send`, () => new HttpResponse(null, { status: 204 })),
+    );
     const { ctx, messages, closes } = recordingContext(base);
     const transport = factory(ctx);
     await vi.waitFor(() => expect(messages).toEqual([welcome]));

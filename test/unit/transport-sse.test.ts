@@ -22,7 +22,6 @@ afterAll(() => server.close());
 
 type Client = Parameters<Parameters<typeof mockSse<{ message: string }>>[1]>[0]['client'];
 
-
 /** Serves /connect and /sse, handing each stream's client to the test. */
 function serve() {
   const clients: Client[] = [];
@@ -56,9 +55,7 @@ describe('sse transport', () => {
     expect(streams).toEqual([`${base}/sse?cid=c1`]);
     clients[0]!.send({ data: '[{"type":"welcome"}]' });
     clients[0]!.send({ data: '[{"type":"msg","seq":1},{"type":"msg","seq":2}]' });
-    await vi.waitFor(() =>
-      expect(messages).toEqual(['[{"type":"welcome"}]', '[{"type":"msg","seq":1},{"type":"msg","seq":2}]']),
-    );
+    await vi.waitFor(() => expect(messages).toEqual(['[{"type":"welcome"}]', '[{"type":"msg","seq":1},{"type":"msg","seq":2}]']));
     transport.close();
   });
 
@@ -134,5 +131,4 @@ describe('sse transport', () => {
     sse(ctx);
     await vi.waitFor(() => expect(closes).toEqual([{ code: 1006, reason: expect.stringContaining('SyntaxError') }]));
   });
-
 });

@@ -130,7 +130,4 @@ describe('websocket transport', () => {
     await settle();
     expect(closes).toEqual([]);
   });
-
-
-
 });

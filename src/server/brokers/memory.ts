@@ -30,7 +30,9 @@ export interface MemoryBrokerOptions {
   now?: () => number;
 }
 
-interface Entry extends StoredMessage { at: number }
+interface Entry extends StoredMessage {
+  at: number;
+}
 
 interface ChannelLog {
   head: number;
@@ -62,10 +64,13 @@ export function memoryBroker(options: MemoryBrokerOptions = {}): Broker {
   // Expired history goes even from channels nobody touches any more. A channel that was ever
   // published to keeps its head for the broker's lifetime: forgetting it would hand out its
   // seqs again within the same epoch.
-  const sweeper = setInterval(() => {
-    const t = now();
-    for (const entry of channels.values()) trim(entry, t);
-  }, Math.max(1000, Math.min(historyTtl, 60_000)));
+  const sweeper = setInterval(
+    () => {
+      const t = now();
+      for (const entry of channels.values()) trim(entry, t);
+    },
+    Math.max(1000, Math.min(historyTtl, 60_000)),
+  );
   sweeper.unref?.();
 
   const log = (channel: string): ChannelLog => {

@@ -33,7 +33,12 @@ export function createRedisBus(deps: RedisBusDeps): RedisBus {
     if (subscriber) return subscriber;
     // Unlike the broker's connections this one queues and resubscribes by itself: a node must
     // hear its relays again after Redis comes back, and nothing here needs to fail fast.
-    const client = new Redis(deps.url, { ...deps.redisOptions, enableOfflineQueue: true, autoResubscribe: true, maxRetriesPerRequest: null });
+    const client = new Redis(deps.url, {
+      ...deps.redisOptions,
+      enableOfflineQueue: true,
+      autoResubscribe: true,
+      maxRetriesPerRequest: null,
+    });
     client.on('error', () => undefined);
     client.on('message', (channel: string, payload: string) => handlers.get(channel)?.(payload));
     subscriber = client;

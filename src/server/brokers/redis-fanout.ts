@@ -91,8 +91,8 @@ export function createFanout(deps: FanoutDeps) {
     const last = feed.last;
     try {
       let result = await deps.read(feed.channel, last.seq, last.nonce === undefined ? undefined : last.seq);
-      const rolledBack = result.epoch === last.epoch
-        && (result.head < last.seq || (result.checked !== undefined && result.checked !== last.nonce));
+      const rolledBack =
+        result.epoch === last.epoch && (result.head < last.seq || (result.checked !== undefined && result.checked !== last.nonce));
       if (rolledBack) await deps.reset(feed.channel, last.epoch);
       // A new epoch (Redis lost its data, or was just reset) is a new log: everything it holds is unseen.
       if (rolledBack || (result.epoch !== last.epoch && last.seq > 0)) result = await deps.read(feed.channel, 0);

@@ -98,7 +98,8 @@ const GC_SLACK_MS = 60_000;
  * {@link RedisBrokerError}, `health()` is not ok, and ioredis keeps reconnecting.
  */
 export function redisBroker(options: RedisBrokerOptions): Broker {
-  if (typeof options?.url !== 'string' || options.url === '') throw new TypeError('redisBroker: url is required, e.g. "redis://127.0.0.1:6379"');
+  if (typeof options?.url !== 'string' || options.url === '')
+    throw new TypeError('redisBroker: url is required, e.g. "redis://127.0.0.1:6379"');
   const historySize = nonNegative('historySize', options.historySize, 1000);
   const historyTtl = nonNegative('historyTtl', options.historyTtl, 300_000);
   const dedupTtl = nonNegative('dedupTtl', options.dedupTtl, 120_000);
@@ -163,7 +164,9 @@ export function redisBroker(options: RedisBrokerOptions): Broker {
     new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         client.off('ready', onReady);
-        reject(new RedisBrokerError(`Redis ${role} connection not ready after ${commandTimeout} ms${lastError ? `: ${lastError.message}` : ''}`));
+        reject(
+          new RedisBrokerError(`Redis ${role} connection not ready after ${commandTimeout} ms${lastError ? `: ${lastError.message}` : ''}`),
+        );
       }, commandTimeout);
       const onReady = () => {
         clearTimeout(timer);
@@ -215,16 +218,19 @@ export function redisBroker(options: RedisBrokerOptions): Broker {
     prefix,
   });
 
-  const watchdog = pingInterval > 0 ? setInterval(() => {
-    for (const client of [commands, subscriber]) {
-      if (client.status !== 'ready') continue;
-      client.ping().catch((error: Error) => {
-        if (closed || client.status !== 'ready') return;
-        lastError = new Error(`ping unanswered (${error.message}); reconnecting`);
-        client.disconnect(true);
-      });
-    }
-  }, pingInterval) : undefined;
+  const watchdog =
+    pingInterval > 0
+      ? setInterval(() => {
+          for (const client of [commands, subscriber]) {
+            if (client.status !== 'ready') continue;
+            client.ping().catch((error: Error) => {
+              if (closed || client.status !== 'ready') return;
+              lastError = new Error(`ping unanswered (${error.message}); reconnecting`);
+              client.disconnect(true);
+            });
+          }
+        }, pingInterval)
+      : undefined;
   watchdog?.unref();
 
   return {
@@ -233,8 +239,15 @@ export function redisBroker(options: RedisBrokerOptions): Broker {
         const keys = [key(channel, 'meta'), key(channel, 'log')];
         if (id !== undefined) keys.push(key(channel, `id:${id}`));
         const args = [
-          newEpoch(), now(), historySize, historyTtl, dedupTtl, JSON.stringify(data) ?? 'null',
-          key(channel, 'live'), Math.ceil(historyTtl + GC_SLACK_MS), Math.ceil(dedupTtl + GC_SLACK_MS),
+          newEpoch(),
+          now(),
+          historySize,
+          historyTtl,
+          dedupTtl,
+          JSON.stringify(data) ?? 'null',
+          key(channel, 'live'),
+          Math.ceil(historyTtl + GC_SLACK_MS),
+          Math.ceil(dedupTtl + GC_SLACK_MS),
           randomBytes(6).toString('base64url'),
         ];
         const [epoch, seq, duplicate] = (await publishCall(keys.length, ...keys, ...args)) as [string, number, number];
@@ -254,7 +267,10 @@ export function redisBroker(options: RedisBrokerOptions): Broker {
       if (closed) return { ok: false, detail: 'Redis broker is closed' };
       const down = [commands, subscriber].find((client) => client.status !== 'ready');
       if (!down) return { ok: true };
-      return { ok: false, detail: `Redis ${down === commands ? 'command' : 'subscriber'} connection ${down.status}${lastError ? `: ${lastError.message}` : ''}` };
+      return {
+        ok: false,
+        detail: `Redis ${down === commands ? 'command' : 'subscriber'} connection ${down.status}${lastError ? `: ${lastError.message}` : ''}`,
+      };
     },
 
     async close() {
