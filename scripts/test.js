@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// The whole test command: build, typecheck, vitest (unit + integration), Playwright (e2e).
+// The whole test command: build, typecheck, lint and format check, vitest (unit, build,
+// integration), Playwright (e2e).
 // Each runner writes a JSON report; the last line printed is "N passed, N failed" summed
 // over all of them, which is what CI reads.
 import { spawnSync } from 'node:child_process';
@@ -28,10 +29,11 @@ function readJson(file) {
   }
 }
 
-// A build or typecheck failure counts as one failed check: nothing after it can be trusted.
+// A build, typecheck or lint failure counts as one failed check: nothing after it can be trusted.
 for (const [name, args] of [
   ['build', ['run', 'build']],
   ['typecheck', ['run', 'typecheck']],
+  ['lint', ['run', 'lint']],
 ]) {
   if (step(name, 'npm', args)) passed++;
   else failed++;

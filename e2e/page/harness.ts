@@ -96,8 +96,10 @@ export function installHarness(createClient: CreateClient, build: string): Harne
       client.on('error', (error) => harness.errors.push({ code: String(error?.code), message: String(error?.message), t: now() }));
     },
     subscribe(channel, since) {
-      const list = (harness.messages[channel] ??= []);
-      const gaps = (harness.gaps[channel] ??= []);
+      harness.messages[channel] ??= [];
+      harness.gaps[channel] ??= [];
+      const list = harness.messages[channel];
+      const gaps = harness.gaps[channel];
       const sub = harness.client!.subscribe(channel, since ? { since } : {});
       sub.on('message', (data, meta) => list.push({ data, seq: meta.seq, epoch: meta.epoch, t: now() }));
       sub.on('gap', (info) => gaps.push({ info, t: now() }));

@@ -105,7 +105,9 @@ export function createSession(
   /** The one place that changes state. */
   const setState = (to: ClientState, reason: string) => {
     const from = state;
-    if (from !== to && from !== 'closed') events.emit('state', { from, to: (state = to), reason });
+    if (from === to || from === 'closed') return;
+    state = to;
+    events.emit('state', { from, to, reason });
   };
   /** Settles the publish `id` (unknown ids are ignored: an ack may come twice). */
   const settle = (id: string, result: Cursor | LifelineError) => {
@@ -187,7 +189,8 @@ export function createSession(
     abandon();
     if (current) {
       // A failed probe is no news for the application: keep going, probe again later.
-      later(Slot.Probe, (probeDelay = Math.min(probeDelay * 2, Probe.Max)), connect);
+      probeDelay = Math.min(probeDelay * 2, Probe.Max);
+      later(Slot.Probe, probeDelay, connect);
     } else {
       report(error);
       retry(error);
@@ -220,7 +223,8 @@ export function createSession(
     // A close the server asked for (`bye`: a restart, a slow consumer) says nothing about the
     // network path, so it never counts as a flap.
     else if (error?.code !== 'SERVER_CLOSED') {
-      const recent = (flaps[name] = (flaps[name] ?? []).filter((t) => now - t < Flap.Window));
+      const recent = (flaps[name] ?? []).filter((t) => now - t < Flap.Window);
+      flaps[name] = recent;
       if (recent.push(now) >= Flap.Count) demotedUntil[name] = now + Flap.Demote;
     }
     retry(error);
@@ -303,8 +307,8 @@ export function createSession(
       case 'subscribed':
       case 'gap':
         // An answer to an earlier `sub` of the channel: its replay may still deliver, in order.
-        if (!answered(frame.channel)) return;
-      // falls through
+        if (answered(frame.channel) && sub) applyChannelFrame(sub, frame, resubscribe);
+        return;
       case 'msg':
         if (sub) applyChannelFrame(sub, frame, resubscribe);
     }

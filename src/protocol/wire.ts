@@ -54,12 +54,12 @@ export function validateFrame(raw: unknown, table: FrameTable): Frame | WireProb
   // Only objects have a `type` property: a number, string, array or null fails here too.
   const type = (raw as { type?: unknown } | null)?.type;
   if (typeof type !== 'string') return problem('BAD_FRAME', 'no frame type');
-  if (!table.hasOwnProperty(type)) return problem('UNKNOWN_TYPE', `unknown frame ${type.slice(0, 32)}`);
+  if (!Object.hasOwn(table, type)) return problem('UNKNOWN_TYPE', `unknown frame ${type.slice(0, 32)}`);
   const fields = table[type]!;
   const frame: Record<string, unknown> = { type };
   for (const name in fields) {
     const kind = fields[name]!;
-    const value = {}.hasOwnProperty.call(raw, name) ? (raw as Record<string, unknown>)[name] : undefined;
+    const value = Object.hasOwn(raw as object, name) ? (raw as Record<string, unknown>)[name] : undefined;
     if (value === undefined && kind[1]) continue;
     if (!kindOk(kind[0]!, value)) return problem('BAD_FRAME', `bad ${type}.${name}`);
     frame[name] = kind[0] === 'c' ? { epoch: (value as { epoch: string }).epoch, seq: (value as { seq: number }).seq } : value;

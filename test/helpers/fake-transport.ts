@@ -48,7 +48,9 @@ export function fakeTransports(names: TransportName[] = ['websocket', 'sse', 'lo
         connections.push(connection);
         return {
           send: (text: string) => void sent.push(JSON.parse(text) as Record<string, unknown>[]),
-          close: () => void (connection.closed = true),
+          close: () => {
+            connection.closed = true;
+          },
         };
       },
       { transportName: name },

@@ -246,8 +246,7 @@ export async function connectRaw(transport: RawTransport, url: string, options: 
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
         buffer += chunk;
-        let end: number;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
+        for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
           const event = buffer.slice(0, end);
           buffer = buffer.slice(end + 2);
           const data = event
@@ -278,7 +277,7 @@ export async function connectRaw(transport: RawTransport, url: string, options: 
           let ack = 0;
           for (;;) {
             const result = await poll(ack).catch(() => undefined);
-            if (!result || result.status !== 200) return finish(1006, `poll failed: ${result?.status ?? 'network'}`);
+            if (result?.status !== 200) return finish(1006, `poll failed: ${result?.status ?? 'network'}`);
             ack += (result.body as unknown[]).length;
             if ((result.body as ServerFrame[]).some((f) => f.type === 'bye')) return;
           }

@@ -15,8 +15,7 @@ afterEach(async () => {
 
 const upgrade = (url: string, origin: string) => upgradeStatus(url, { Origin: origin });
 
-const polluted = () =>
-  (({}) as Record<string, unknown>).polluted !== undefined || Object.prototype.hasOwnProperty.call(Object.prototype, 'polluted');
+const polluted = () => (({}) as Record<string, unknown>).polluted !== undefined || Object.hasOwn(Object.prototype, 'polluted');
 
 describe('origins', () => {
   it('refuses a foreign Origin with 403 before any data, on every endpoint, and never upgrades', async () => {

@@ -21,8 +21,8 @@ function optionDocs(file: string, name: string): OptionDoc[] {
   return [...source.slice(open + 1, close).matchAll(/\/\*\*([\s\S]*?)\*\/\s*(\w+)\??\s*[:(]/g)].map((m) => ({
     name: m[2]!,
     defaultText: /@default\s+(.*)/
-      .exec(m[1]!)?.[1]!
-      .replace(/\s*\*\/?$/, '')
+      .exec(m[1]!)?.[1]
+      ?.replace(/\s*\*\/?$/, '')
       .trim(),
   }));
 }

@@ -75,7 +75,10 @@ export function memoryBroker(options: MemoryBrokerOptions = {}): Broker {
 
   const log = (channel: string): ChannelLog => {
     let entry = channels.get(channel);
-    if (!entry) channels.set(channel, (entry = { head: 0, entries: [], listeners: new Set() }));
+    if (!entry) {
+      entry = { head: 0, entries: [], listeners: new Set() };
+      channels.set(channel, entry);
+    }
     return entry;
   };
 
