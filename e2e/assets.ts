@@ -29,7 +29,7 @@ const bundle = async (options: Parameters<typeof build>[0]) => {
 /**
  * Builds the test pages from the built package: `/e2e/index.html` loads `/lifeline.min.js`
  * (the IIFE, byte for byte) with a script tag; `/e2e/spa.html` loads a small app that
- * imports `createClient` from 'lifeline', resolved to dist/index.js (the ESM build) and
+ * imports `createClient` from 'lifeline-rt', resolved to dist/index.js (the ESM build) and
  * bundled here with esbuild as an application bundler would. `/e2e/away.html` is a plain
  * page to navigate to (back/forward cache tests).
  */
@@ -43,11 +43,11 @@ export async function buildAssets(): Promise<Assets> {
   const spa = await bundle({
     stdin: {
       contents:
-        "import { createClient } from 'lifeline'; import { installHarness } from './harness.ts'; installHarness(createClient, 'spa');",
+        "import { createClient } from 'lifeline-rt'; import { installHarness } from './harness.ts'; installHarness(createClient, 'spa');",
       resolveDir: page,
       loader: 'ts',
     },
-    alias: { lifeline: esm },
+    alias: { 'lifeline-rt': esm },
     format: 'esm',
     minify: true,
   });

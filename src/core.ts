@@ -1,7 +1,7 @@
 /**
- * `lifeline/core`: the client without any transport, for builds that pick their own, e.g.
+ * `lifeline-rt/core`: the client without any transport, for builds that pick their own, e.g.
  * `createClient(url, { transports: [websocket, longpoll] })` with factories from
- * `lifeline/websocket` and `lifeline/longpoll`.
+ * `lifeline-rt/websocket` and `lifeline-rt/longpoll`.
  */
 import type { CoreClientOptions } from './client/options.js';
 import { createSession } from './client/session.js';

@@ -1,6 +1,6 @@
 /**
- * `lifeline`: the client with all three transports, chosen by name. For smaller builds import
- * `lifeline/core` and only the transports you need.
+ * `lifeline-rt`: the client with all three transports, chosen by name. For smaller builds import
+ * `lifeline-rt/core` and only the transports you need.
  */
 import type { ClientOptions } from './client/options.js';
 import { createSession } from './client/session.js';

@@ -1,4 +1,4 @@
-/** `lifeline/server`: the reference server (Node only) and its brokers. */
+/** `lifeline-rt/server`: the reference server (Node only) and its brokers. */
 export { createServer, type LifelineServer } from './server/server.js';
 export {
   serverDefaults,

@@ -1,2 +1,2 @@
-/** The Server-Sent Events transport factory, for `transports` in a build with `lifeline/core`. */
+/** The Server-Sent Events transport factory, for `transports` in a build with `lifeline-rt/core`. */
 export { sse } from './transports/sse.js';

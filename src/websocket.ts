@@ -1,2 +1,2 @@
-/** The WebSocket transport factory, for `transports` in a build with `lifeline/core`. */
+/** The WebSocket transport factory, for `transports` in a build with `lifeline-rt/core`. */
 export { websocket } from './transports/websocket.js';

@@ -22,16 +22,16 @@ const repoPackage = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8'))
  */
 const rows = [
   {
-    label: 'lifeline',
-    pkg: 'lifeline',
-    source: "import { createClient } from 'lifeline'; globalThis.bench = createClient;",
+    label: 'lifeline-rt',
+    pkg: 'lifeline-rt',
+    source: "import { createClient } from 'lifeline-rt'; globalThis.bench = createClient;",
   },
   {
-    label: 'lifeline/core + lifeline/websocket',
-    pkg: 'lifeline',
+    label: 'lifeline-rt/core + lifeline-rt/websocket',
+    pkg: 'lifeline-rt',
     source: [
-      "import { createClient } from 'lifeline/core';",
-      "import { websocket } from 'lifeline/websocket';",
+      "import { createClient } from 'lifeline-rt/core';",
+      "import { websocket } from 'lifeline-rt/websocket';",
       'globalThis.bench = (url) => createClient(url, { transports: [websocket] });',
     ].join('\n'),
   },
@@ -54,21 +54,21 @@ const rows = [
   { label: 'partysocket', pkg: 'partysocket', source: "import { PartySocket } from 'partysocket'; globalThis.bench = PartySocket;" },
 ];
 
-/** Resolves `lifeline` and `lifeline/<entry>` through the repo's exports map ("import" condition). */
+/** Resolves `lifeline-rt` and `lifeline-rt/<entry>` through the repo's exports map ("import" condition). */
 const lifelineFromDist = {
   name: 'lifeline-from-dist',
   setup(b) {
-    b.onResolve({ filter: /^lifeline(\/.*)?$/ }, (args) => {
-      const subpath = args.path === 'lifeline' ? '.' : `.${args.path.slice('lifeline'.length)}`;
+    b.onResolve({ filter: /^lifeline-rt(\/.*)?$/ }, (args) => {
+      const subpath = args.path === 'lifeline-rt' ? '.' : `.${args.path.slice('lifeline-rt'.length)}`;
       const target = repoPackage.exports?.[subpath]?.import?.default;
-      if (!target) return { errors: [{ text: `lifeline has no export "${subpath}"` }] };
+      if (!target) return { errors: [{ text: `lifeline-rt has no export "${subpath}"` }] };
       return { path: join(repo, target) };
     });
   },
 };
 
 function versionOf(pkg) {
-  if (pkg === 'lifeline') return repoPackage.version;
+  if (pkg === 'lifeline-rt') return repoPackage.version;
   return JSON.parse(readFileSync(join(here, 'node_modules', pkg, 'package.json'), 'utf8')).version;
 }
 
@@ -141,7 +141,10 @@ if (process.argv.includes('--json')) {
 
 const base = results[0];
 const ratio = (value, reference) => (reference ? `${(value / reference).toFixed(2)}×` : '');
-const lines = ['| package | version | min | gzip | brotli | min ÷ lifeline | brotli ÷ lifeline |', '|---|---|---:|---:|---:|---:|---:|'];
+const lines = [
+  '| package | version | min | gzip | brotli | min ÷ lifeline-rt | brotli ÷ lifeline-rt |',
+  '|---|---|---:|---:|---:|---:|---:|',
+];
 for (const r of results) {
   if (r.error) {
     lines.push(`| ${r.label} | ${r.version} | build failed: ${r.error} | | | | |`);

@@ -3,9 +3,9 @@ import type { TransportFactory, TransportName } from '../transports/transport.js
 /** Options of `createClient`. Every field is optional; the defaults suit a browser page. */
 export interface ClientOptions {
   /**
-   * Transports in order of preference: names (only with the `lifeline` entry, which bundles all
-   * three) or factories from `lifeline/websocket`, `lifeline/sse`, `lifeline/longpoll`.
-   * @default ['websocket', 'sse', 'longpoll'] (required with `lifeline/core`)
+   * Transports in order of preference: names (only with the `lifeline-rt` entry, which bundles all
+   * three) or factories from `lifeline-rt/websocket`, `lifeline-rt/sse`, `lifeline-rt/longpoll`.
+   * @default ['websocket', 'sse', 'longpoll'] (required with `lifeline-rt/core`)
    */
   transports?: readonly (TransportName | TransportFactory)[];
   /**
@@ -56,7 +56,7 @@ export interface ClientOptions {
   random?: () => number;
 }
 
-/** Options of `createClient` from `lifeline/core`: the transports are factories and required. */
+/** Options of `createClient` from `lifeline-rt/core`: the transports are factories and required. */
 export interface CoreClientOptions extends Omit<ClientOptions, 'transports'> {
   /** Transport factories in order of preference, e.g. `[websocket, longpoll]`. */
   transports: readonly TransportFactory[];

@@ -38,8 +38,8 @@ export interface Transport {
 }
 
 /**
- * Opens a transport. Import a factory from `lifeline/websocket`, `lifeline/sse` or
- * `lifeline/longpoll` and pass it in `transports` to build with only what you need.
+ * Opens a transport. Import a factory from `lifeline-rt/websocket`, `lifeline-rt/sse` or
+ * `lifeline-rt/longpoll` and pass it in `transports` to build with only what you need.
  */
 export interface TransportFactory {
   /** The transport's name, as reported by `client.transport`. */

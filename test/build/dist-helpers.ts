@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { build, type Plugin } from 'esbuild';
 
-/** The repository root (the `lifeline` package). */
+/** The repository root (the `lifeline-rt` package). */
 export const repo = resolve(import.meta.dirname, '..', '..');
 
 /** An exports map entry: for `import` and for `require`, the types and the code. */
@@ -48,12 +48,12 @@ export function gzipSize(bytes: Uint8Array | string): number {
   return gzipSync(typeof bytes === 'string' ? Buffer.from(bytes) : bytes, { level: 9 }).length;
 }
 
-/** Resolves `lifeline` and `lifeline/<entry>` through package.json's exports map, as a bundler would. */
+/** Resolves `lifeline-rt` and `lifeline-rt/<entry>` through package.json's exports map, as a bundler would. */
 const lifelineFromExportsMap: Plugin = {
   name: 'lifeline-exports-map',
   setup(b) {
-    b.onResolve({ filter: /^lifeline(\/.*)?$/ }, (args) => {
-      const subpath = args.path === 'lifeline' ? '.' : `.${args.path.slice('lifeline'.length)}`;
+    b.onResolve({ filter: /^lifeline-rt(\/.*)?$/ }, (args) => {
+      const subpath = args.path === 'lifeline-rt' ? '.' : `.${args.path.slice('lifeline-rt'.length)}`;
       const target = pkg.exports[subpath];
       const file = typeof target === 'string' ? target : target?.import.default;
       if (!file) return { errors: [{ text: `package.json exports has no import target for "${subpath}"` }] };

@@ -8,7 +8,7 @@ import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { distFile, repo } from './dist-helpers.js';
 
-const browserEntries = ['lifeline', 'lifeline/core', 'lifeline/websocket', 'lifeline/sse', 'lifeline/longpoll'];
+const browserEntries = ['lifeline-rt', 'lifeline-rt/core', 'lifeline-rt/websocket', 'lifeline-rt/sse', 'lifeline-rt/longpoll'];
 
 // Globals a browser SDK could reach for at import time. Each becomes an accessor that records
 // any read or write, then behaves as before.
@@ -81,14 +81,14 @@ describe('side-effect-free import', () => {
     }
   }
 
-  it("import('lifeline') offers createClient and LifelineError; each transport entry its factory", () => {
-    expect(load('lifeline', 'import').exports).toEqual(expect.arrayContaining(['createClient', 'LifelineError']));
-    expect(load('lifeline/core', 'import').exports).toEqual(expect.arrayContaining(['createClient', 'LifelineError']));
-    for (const name of ['websocket', 'sse', 'longpoll']) expect(load(`lifeline/${name}`, 'import').exports).toContain(name);
+  it("import('lifeline-rt') offers createClient and LifelineError; each transport entry its factory", () => {
+    expect(load('lifeline-rt', 'import').exports).toEqual(expect.arrayContaining(['createClient', 'LifelineError']));
+    expect(load('lifeline-rt/core', 'import').exports).toEqual(expect.arrayContaining(['createClient', 'LifelineError']));
+    for (const name of ['websocket', 'sse', 'longpoll']) expect(load(`lifeline-rt/${name}`, 'import').exports).toContain(name);
   });
 
-  it("import('lifeline/server') starts nothing: the process exits by itself", () => {
-    const { exports } = load('lifeline/server', 'import');
+  it("import('lifeline-rt/server') starts nothing: the process exits by itself", () => {
+    const { exports } = load('lifeline-rt/server', 'import');
     expect(exports.length).toBeGreaterThan(0);
   });
 

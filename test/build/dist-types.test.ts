@@ -10,12 +10,12 @@ import { distFile, repo } from './dist-helpers.js';
 
 // `@ts-expect-error` lines fail the compile if the API were untyped, so the check can fail.
 const consumer = `
-import { createClient, LifelineError, type Client, type ClientState } from 'lifeline';
-import { createClient as createCore } from 'lifeline/core';
-import { websocket } from 'lifeline/websocket';
-import { sse } from 'lifeline/sse';
-import { longpoll } from 'lifeline/longpoll';
-import { createServer } from 'lifeline/server';
+import { createClient, LifelineError, type Client, type ClientState } from 'lifeline-rt';
+import { createClient as createCore } from 'lifeline-rt/core';
+import { websocket } from 'lifeline-rt/websocket';
+import { sse } from 'lifeline-rt/sse';
+import { longpoll } from 'lifeline-rt/longpoll';
+import { createServer } from 'lifeline-rt/server';
 
 const client: Client = createClient('https://example.test/rt', { transports: ['websocket', 'longpoll'], reconnect: { maxDelay: 5000 } });
 const core: Client = createCore('https://example.test/rt', { transports: [websocket, sse, longpoll] });
@@ -26,7 +26,7 @@ const isLifelineError = (error: unknown) => error instanceof LifelineError && er
 const server = createServer({});
 // @ts-expect-error the url is a string
 createClient(42);
-// @ts-expect-error lifeline/core needs transport factories, not names
+// @ts-expect-error lifeline-rt/core needs transport factories, not names
 createCore('https://example.test/rt', { transports: ['websocket'] });
 // @ts-expect-error no such transport
 createClient('https://example.test/rt', { transports: ['carrier-pigeon'] });
@@ -43,9 +43,9 @@ let dir: string;
 beforeAll(() => {
   distFile('index.d.ts');
   dir = mkdtempSync(join(tmpdir(), 'lifeline-types-'));
-  // Installed as a dependency would be: node_modules/lifeline is the package itself.
+  // Installed as a dependency would be: node_modules/lifeline-rt is the package itself.
   mkdirSync(join(dir, 'node_modules'));
-  symlinkSync(repo, join(dir, 'node_modules', 'lifeline'), 'dir');
+  symlinkSync(repo, join(dir, 'node_modules', 'lifeline-rt'), 'dir');
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', type: 'module', private: true }));
   writeFileSync(join(dir, 'consumer.ts'), consumer);
   // The same code as CommonJS (`require()` after compilation), for Node consumers on the .cjs build.

@@ -250,7 +250,7 @@ describe('options', () => {
     expect(() => createFullClient('https://x/rt', { transports: ['carrier-pigeon' as never] })).toThrow(/carrier-pigeon/);
   });
 
-  it('requires transports in lifeline/core', () => {
+  it('requires transports in lifeline-rt/core', () => {
     expect(() => createClient('https://x/rt', {} as never)).toThrow(TypeError);
   });
 
