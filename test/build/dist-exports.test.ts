@@ -62,6 +62,12 @@ describe('exports map', () => {
     expect(specifiers.some((s) => s.startsWith('node:') || s === 'ws')).toBe(true);
   });
 
+  it('the server and the CLI import no ioredis: an optional peer, loaded only when redisBroker is called', () => {
+    for (const file of ['server.js', 'cli.js']) expect(importGraph(distFile(file)).specifiers, file).not.toContain('ioredis');
+    const cjs = readFileSync(distFile('server.cjs'), 'utf8');
+    expect(cjs).not.toMatch(/require\(\s*['"]ioredis['"]\s*\)/);
+  });
+
   it('declarations name the public API of each entry', () => {
     const declares = (file: string, names: string[]) => {
       const text = readFileSync(distFile(file), 'utf8');

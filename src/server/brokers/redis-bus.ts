@@ -1,5 +1,6 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import type { NodeBus } from './broker.js';
+import { loadIoredis } from './load-ioredis.js';
 
 /** What the node bus needs from the Redis broker around it. */
 export interface RedisBusDeps {
@@ -33,7 +34,8 @@ export function createRedisBus(deps: RedisBusDeps): RedisBus {
     if (subscriber) return subscriber;
     // Unlike the broker's connections this one queues and resubscribes by itself: a node must
     // hear its relays again after Redis comes back, and nothing here needs to fail fast.
-    const client = new Redis(deps.url, {
+    const { Redis: RedisClient } = loadIoredis();
+    const client = new RedisClient(deps.url, {
       ...deps.redisOptions,
       enableOfflineQueue: true,
       autoResubscribe: true,

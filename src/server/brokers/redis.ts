@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import { ErrorCode } from '../../protocol/index.js';
 import type { Broker, BrokerHealth, PublishResult, ReadResult } from './broker.js';
+import { loadIoredis } from './load-ioredis.js';
 import { createRedisBus } from './redis-bus.js';
 import { createFanout } from './redis-fanout.js';
 import { parseRead, publishScript, readScript, resetScript, type TrackedRead } from './redis-scripts.js';
@@ -96,6 +97,8 @@ const GC_SLACK_MS = 60_000;
  * old cursors get `gap`. Live messages reach every node over pub/sub, repaired from the
  * stream after any disconnect. While Redis is down, calls fail at once with
  * {@link RedisBrokerError}, `health()` is not ok, and ioredis keeps reconnecting.
+ * `ioredis` is an optional peer dependency: without it this throws an error with code
+ * `IOREDIS_MISSING` that says to run `npm install ioredis`.
  */
 export function redisBroker(options: RedisBrokerOptions): Broker {
   if (typeof options?.url !== 'string' || options.url === '')
@@ -123,8 +126,10 @@ export function redisBroker(options: RedisBrokerOptions): Broker {
     commandTimeout,
     retryStrategy: (attempt) => Math.max(0, Math.round(reconnectDelay(attempt))),
   };
-  const commands = new Redis(options.url, redisOptions);
-  const subscriber = new Redis(options.url, redisOptions);
+  // Loaded here, not imported: ioredis is an optional peer that only this broker needs.
+  const { Redis: RedisClient } = loadIoredis();
+  const commands = new RedisClient(options.url, redisOptions);
+  const subscriber = new RedisClient(options.url, redisOptions);
   let closed = false;
   let lastError: Error | undefined;
   const remember = (error: Error) => {
