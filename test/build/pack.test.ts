@@ -82,7 +82,15 @@ describe('npm pack', () => {
 
   it('the tarball holds the build, the bin and the docs, and no sources or tests', () => {
     expect(tarball).toMatch(/lifeline-rt-\d+\.\d+\.\d+.*\.tgz$/);
-    for (const file of ['package.json', 'README.md', 'dist/index.js', 'dist/server.cjs', 'dist/cli.js', 'dist/lifeline.min.js']) {
+    for (const file of [
+      'package.json',
+      'README.md',
+      'CHANGELOG.md',
+      'dist/index.js',
+      'dist/server.cjs',
+      'dist/cli.js',
+      'dist/lifeline.min.js',
+    ]) {
       expect(packedFiles, file).toContain(file);
     }
     expect(packedFiles, 'bin').toContain('bin/lifeline-server.js');
