@@ -19,6 +19,7 @@ const usage = `Usage: lifeline-server [options]
   --api-key <key>        enable POST {path}/publish with "Authorization: Bearer <key>"
   --allow-origin <url>   allow a cross-origin page (repeatable; "*" allows all)
   --redis <url>          share history and fan-out with other nodes through Redis
+                         (needs ioredis: npm install ioredis)
   --demo                 serve the demo page at / and dist/lifeline.min.js
   --help                 show this help
 `;

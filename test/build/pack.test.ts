@@ -16,7 +16,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { distFile, repo } from './dist-helpers.js';
 
 const INSTALL_TIMEOUT = 120_000;
-const NODE_TIMEOUT = 20_000;
+// Each child normally takes well under a second; the bound only stops a hung one (a
+// regression that started a server) before the test's own timeout.
+const NODE_TIMEOUT = 15_000;
 
 /** Every entry point, with a name each must export. */
 const entries: [specifier: string, exported: string][] = [
@@ -74,7 +76,7 @@ afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-describe('npm pack', () => {
+describe('npm pack', { timeout: 60_000 }, () => {
   it('prepack is the build, so npm pack on a fresh clone packs a built package', () => {
     const pkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
     expect(pkg.scripts.prepack).toBe('npm run build');
