@@ -47,14 +47,16 @@ function inlinePackages(names) {
   };
 }
 
-// Every file the builds below write under dist/chunks; the last build deletes the rest, so hashed
-// chunks from earlier builds don't pile up (and nothing is missing mid-build for a running test).
+// Every chunk the builds below write (under dist/chunks and dist/dev/chunks); the last build
+// deletes the rest, so hashed chunks from earlier builds don't pile up (and nothing is missing
+// mid-build for a running test).
+const chunkDirs = ['dist/chunks', 'dist/dev/chunks'];
 const emittedChunks = new Set();
-function recordChunks() {
+function recordChunks(dir) {
   return {
     name: 'lifeline-record-chunks',
     writeBundle(_options, bundle) {
-      for (const fileName of Object.keys(bundle)) if (fileName.startsWith('chunks/')) emittedChunks.add(fileName.slice(7));
+      for (const fileName of Object.keys(bundle)) if (fileName.startsWith('chunks/')) emittedChunks.add(`${dir}/${fileName}`);
     },
   };
 }
@@ -62,13 +64,15 @@ function pruneStaleChunks() {
   return {
     name: 'lifeline-prune-chunks',
     closeBundle() {
-      let files = [];
-      try {
-        files = readdirSync('dist/chunks');
-      } catch {
-        return;
+      for (const dir of chunkDirs) {
+        let files = [];
+        try {
+          files = readdirSync(dir);
+        } catch {
+          continue;
+        }
+        for (const file of files) if (!emittedChunks.has(`${dir}/${file}`)) rmSync(join(dir, file), { force: true });
       }
-      for (const file of files) if (!emittedChunks.has(file)) rmSync(join('dist/chunks', file), { force: true });
     },
   };
 }
@@ -95,13 +99,61 @@ const scriptTagEntry = {
   },
 };
 
-const chunkOutput = (format, extension) => ({
-  dir: 'dist',
+const chunkOutput = (format, extension, dir = 'dist') => ({
+  dir,
   format,
   entryFileNames: `[name].${extension}`,
   chunkFileNames: `chunks/[name]-[hash].${extension}`,
   generatedCode: 'es2015',
   ...(format === 'cjs' ? { exports: 'named' } : {}),
+});
+
+/**
+ * TypeScript through esbuild, with `__DEV__` replaced: `true` in the development build, which
+ * keeps every explanation and warning, `false` in production, where the `if (__DEV__)` branches
+ * and the `__DEV__ && ...` sentences are dead code and dropped.
+ */
+const typescript = (dev, options = {}) =>
+  esbuild({
+    target: 'es2022',
+    // Class fields are assigned in the constructor rather than defined (nothing here shadows an
+    // accessor), which spares the field declarations.
+    tsconfigRaw: { compilerOptions: { useDefineForClassFields: false, verbatimModuleSyntax: true } },
+    ...options,
+    define: { __DEV__: String(dev) },
+  });
+
+/** The browser entries as ESM (nanoevents stays an import, so an app's bundler shares one copy) and CJS (nanoevents inlined: it is ESM-only). */
+const browserBuilds = (dev) => {
+  const dir = dev ? 'dist/dev' : 'dist';
+  return [
+    {
+      input: entriesOf(browserEntries),
+      external: ['nanoevents'],
+      plugins: [browserOnly(), typescript(dev), recordChunks(dir)],
+      output: { ...chunkOutput('es', 'js', dir), plugins: dev ? [] : [minifyModule] },
+    },
+    {
+      input: entriesOf(browserEntries),
+      plugins: [browserOnly(), inlinePackages(['nanoevents']), typescript(dev), recordChunks(dir)],
+      output: chunkOutput('cjs', 'cjs', dir),
+    },
+  ];
+};
+
+/** The script tag's file, `window.Lifeline`: everything in one file. */
+const scriptTagBuild = (dev) => ({
+  input: scriptTagId,
+  plugins: [
+    scriptTagEntry,
+    browserOnly(),
+    inlinePackages(['nanoevents']),
+    // ES2020 for older browsers, nanoevents included.
+    typescript(dev, { target: 'es2020', exclude: [] }),
+  ],
+  output: dev
+    ? { file: 'dist/lifeline.js', format: 'iife', name: 'Lifeline' }
+    : { file: 'dist/lifeline.min.js', format: 'iife', name: 'Lifeline', plugins: [minify] },
 });
 
 // Script-tag build: minified for bytes on the wire, and the wire is brotli, so options are
@@ -126,56 +178,50 @@ const minify = terser({
   format: { comments: false, ecma: 2020 },
 });
 
+// The production ESM build is minified too: an application's bundler minifies again, but it
+// cannot do what terser does here with knowledge of our sources (the unsafe_* rewrites above).
+const minifyModule = terser({
+  ecma: 2020,
+  module: true,
+  compress: {
+    ecma: 2020,
+    passes: 3,
+    pure_getters: true,
+    unsafe: true,
+    unsafe_arrows: true,
+    unsafe_comps: true,
+    unsafe_methods: true,
+    unsafe_symbols: true,
+  },
+  format: { comments: false, ecma: 2020 },
+});
+
 export default [
-  {
-    // Browser entries, ESM: nanoevents stays an import so an application's bundler shares one copy.
-    input: entriesOf(browserEntries),
-    external: ['nanoevents'],
-    plugins: [browserOnly(), esbuild({ target: 'es2022' }), recordChunks()],
-    output: chunkOutput('es', 'js'),
-  },
-  {
-    // Browser entries, CJS for Node consumers that `require()`: nanoevents is ESM-only, so it is inlined.
-    input: entriesOf(browserEntries),
-    plugins: [browserOnly(), inlinePackages(['nanoevents']), esbuild({ target: 'es2022' }), recordChunks()],
-    output: chunkOutput('cjs', 'cjs'),
-  },
+  // Production first: it is what an unconfigured consumer gets.
+  ...browserBuilds(false),
+  ...browserBuilds(true),
   {
     // Node entries, ESM: the server and the CLI (bin/lifeline-server.js imports dist/cli.js).
     input: entriesOf(['server', 'cli']),
     external: (id) => id.startsWith('node:') || nodeBuiltins.has(id) || /^(ws|ioredis|nanoevents)(\/|$)/.test(id),
-    plugins: [esbuild({ target: 'es2022' }), recordChunks()],
+    plugins: [typescript(true), recordChunks('dist')],
     output: chunkOutput('es', 'js'),
   },
   {
-    // The server as CJS for `require('lifeline/server')`; the CLI needs none.
+    // The server as CJS for `require('lifeline-rt/server')`; the CLI needs none.
     input: entriesOf(['server']),
     external: (id) => id.startsWith('node:') || nodeBuiltins.has(id) || /^(ws|ioredis)(\/|$)/.test(id),
-    plugins: [inlinePackages(['nanoevents']), esbuild({ target: 'es2022' }), recordChunks()],
+    plugins: [inlinePackages(['nanoevents']), typescript(true), recordChunks('dist')],
     output: chunkOutput('cjs', 'cjs'),
   },
+  scriptTagBuild(false),
+  scriptTagBuild(true),
   {
-    // The script-tag build: everything in one file, `window.Lifeline`.
-    input: scriptTagId,
-    plugins: [
-      scriptTagEntry,
-      browserOnly(),
-      inlinePackages(['nanoevents']),
-      // ES2020 for older browsers, nanoevents included. Class fields are assigned rather than
-      // defined (nothing here shadows an accessor), which spares the down-levelling helper.
-      esbuild({
-        target: 'es2020',
-        exclude: [],
-        tsconfigRaw: { compilerOptions: { useDefineForClassFields: false, verbatimModuleSyntax: true } },
-      }),
-    ],
-    output: { file: 'dist/lifeline.min.js', format: 'iife', name: 'Lifeline', plugins: [minify] },
-  },
-  {
-    // One bundled .d.ts per entry (shared types in dist/chunks); runs last, so it also prunes stale chunks.
+    // One bundled .d.ts per entry (shared types in dist/chunks; both builds share them); runs
+    // last, so it also prunes stale chunks.
     input: entriesOf([...browserEntries, 'server']),
     external: (id) => id.startsWith('node:') || nodeBuiltins.has(id) || /^(ws|ioredis|nanoevents)(\/|$)/.test(id),
-    plugins: [dts(), recordChunks(), pruneStaleChunks()],
+    plugins: [dts(), recordChunks('dist'), pruneStaleChunks()],
     // .d.ts for `import`, .d.cts for `require`: in a `"type": "module"` package TypeScript reads a
     // .d.ts as ESM, which a CommonJS consumer under node16 resolution may not `require`.
     output: [

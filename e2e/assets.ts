@@ -28,15 +28,17 @@ const bundle = async (options: Parameters<typeof build>[0]) => {
 
 /**
  * Builds the test pages from the built package: `/e2e/index.html` loads `/lifeline.min.js`
- * (the IIFE, byte for byte) with a script tag; `/e2e/spa.html` loads a small app that
+ * (the production IIFE, byte for byte) with a script tag, `/e2e/dev.html` the same with
+ * `/lifeline.js` (the development IIFE); `/e2e/spa.html` loads a small app that
  * imports `createClient` from 'lifeline-rt', resolved to dist/index.js (the ESM build) and
  * bundled here with esbuild as an application bundler would. `/e2e/away.html` is a plain
  * page to navigate to (back/forward cache tests).
  */
 export async function buildAssets(): Promise<Assets> {
   const iife = join(root, 'dist', 'lifeline.min.js');
+  const devIife = join(root, 'dist', 'lifeline.js');
   const esm = join(root, 'dist', 'index.js');
-  for (const file of [iife, esm]) {
+  for (const file of [iife, devIife, esm]) {
     if (!existsSync(file)) throw new Error(`${file} is missing: run \`npm run build\` before the e2e tests`);
   }
   const harness = await bundle({ entryPoints: [join(page, 'script-tag.ts')], format: 'iife' });
@@ -53,9 +55,11 @@ export async function buildAssets(): Promise<Assets> {
   });
   return new Map([
     ['/lifeline.min.js', js(readFileSync(iife, 'utf8'))],
+    ['/lifeline.js', js(readFileSync(devIife, 'utf8'))],
     ['/e2e/harness.js', js(harness)],
     ['/e2e/spa.js', js(spa)],
     ['/e2e/index.html', html('script tag', '<script src="/lifeline.min.js"></script><script src="/e2e/harness.js"></script>')],
+    ['/e2e/dev.html', html('script tag, development build', '<script src="/lifeline.js"></script><script src="/e2e/harness.js"></script>')],
     ['/e2e/spa.html', html('spa', '<div id="app"></div><script type="module" src="/e2e/spa.js"></script>')],
     ['/e2e/away.html', html('away', '<p>another page</p>')],
   ]);

@@ -1,7 +1,7 @@
 // Negotiation through a hostile network: every fallback path is reached, and the time to the
 // first message is recorded (as a test annotation) and bounded.
 import type { FaultModes } from './fault-proxy.js';
-import { test, expect } from './fixtures.js';
+import { expect, scriptTagBuilds, test } from './fixtures.js';
 import { quickReconnect, startClient, subscribe, waitForMessages, waitForOpen } from './helpers.js';
 
 interface Path {
@@ -36,27 +36,28 @@ const paths: Path[] = [
   { name: 'Upgrade header stripped → a working transport', faults: { websocket: 'strip' }, expected: ['sse', 'longpoll'], bound: 3_000 },
 ];
 
-for (const path of paths) {
-  test(`fallback: ${path.name}`, async ({ page, openPage, rtUrl, server, faultProxy }) => {
-    faultProxy.set(path.faults);
-    const first = await server.publish('ticker', 'first');
-    await openPage();
-    await startClient(page, rtUrl, quickReconnect);
-    await subscribe(page, 'ticker', { epoch: first.epoch, seq: 0 });
-    const [message] = await waitForMessages(page, 'ticker', 1, path.bound + 5_000);
-    const elapsed = message!.t - (await page.evaluate(() => window.harness.startedAt));
-    test.info().annotations.push({ type: 'time to first message (ms)', description: elapsed.toFixed(0) });
-    console.log(`[fallback] ${path.name}: first message after ${elapsed.toFixed(0)} ms`);
-    expect(path.expected).toContain(await waitForOpen(page));
-    expect(elapsed).toBeLessThan(path.bound);
-    // The fault was really met on the way.
-    if (path.faults.websocket === 'refuse') expect(faultProxy.stats.refusedUpgrades).toBeGreaterThanOrEqual(1);
-    if (path.faults.websocket === 'blackhole') expect(faultProxy.stats.blackholed).toBeGreaterThanOrEqual(1);
-    if (path.faults.websocket === 'strip') expect(faultProxy.stats.strippedUpgrades).toBeGreaterThanOrEqual(1);
-    if (path.faults.sse === 'buffer') expect(faultProxy.stats.bufferedSse).toBeGreaterThanOrEqual(1);
-    if (path.faults.sse === 'refuse') expect(faultProxy.stats.refusedSse).toBeGreaterThanOrEqual(1);
-    // And the winner carries live traffic both ways.
-    await page.evaluate(() => window.harness.publish('p', 'ticker', 'from-page'));
-    expect((await waitForMessages(page, 'ticker', 2)).map((m) => m.data)).toEqual(['first', 'from-page']);
-  });
-}
+for (const build of scriptTagBuilds)
+  for (const path of paths) {
+    test(`fallback (${build}): ${path.name}`, async ({ page, openPage, rtUrl, server, faultProxy }) => {
+      faultProxy.set(path.faults);
+      const first = await server.publish('ticker', 'first');
+      await openPage(build);
+      await startClient(page, rtUrl, quickReconnect);
+      await subscribe(page, 'ticker', { epoch: first.epoch, seq: 0 });
+      const [message] = await waitForMessages(page, 'ticker', 1, path.bound + 5_000);
+      const elapsed = message!.t - (await page.evaluate(() => window.harness.startedAt));
+      test.info().annotations.push({ type: 'time to first message (ms)', description: elapsed.toFixed(0) });
+      console.log(`[fallback] ${path.name}: first message after ${elapsed.toFixed(0)} ms`);
+      expect(path.expected).toContain(await waitForOpen(page));
+      expect(elapsed).toBeLessThan(path.bound);
+      // The fault was really met on the way.
+      if (path.faults.websocket === 'refuse') expect(faultProxy.stats.refusedUpgrades).toBeGreaterThanOrEqual(1);
+      if (path.faults.websocket === 'blackhole') expect(faultProxy.stats.blackholed).toBeGreaterThanOrEqual(1);
+      if (path.faults.websocket === 'strip') expect(faultProxy.stats.strippedUpgrades).toBeGreaterThanOrEqual(1);
+      if (path.faults.sse === 'buffer') expect(faultProxy.stats.bufferedSse).toBeGreaterThanOrEqual(1);
+      if (path.faults.sse === 'refuse') expect(faultProxy.stats.refusedSse).toBeGreaterThanOrEqual(1);
+      // And the winner carries live traffic both ways.
+      await page.evaluate(() => window.harness.publish('p', 'ticker', 'from-page'));
+      expect((await waitForMessages(page, 'ticker', 2)).map((m) => m.data)).toEqual(['first', 'from-page']);
+    });
+  }

@@ -40,6 +40,11 @@ export async function startInProcessServer(options: Record<string, unknown> = {}
   };
 }
 
+/** The test pages: the script tag's production and development files, and a bundled app. */
+export type PageBuild = 'index' | 'dev' | 'spa';
+/** The two script-tag pages, for specs that run on both builds. */
+export const scriptTagBuilds = ['index', 'dev'] as const;
+
 interface WorkerFixtures {
   /** The test pages, built once per worker from dist/. */
   assets: Assets;
@@ -56,10 +61,11 @@ interface TestFixtures {
   /** The client's base URL through the proxy: same origin as the page. */
   rtUrl: string;
   /**
-   * Opens a test page through the proxy: `index` (the IIFE by script tag) or `spa` (the ESM
-   * build bundled into an app), on `target` (the fixture page by default).
+   * Opens a test page through the proxy: `index` (the production IIFE by script tag), `dev`
+   * (the development IIFE) or `spa` (the ESM build bundled into an app), on `target` (the
+   * fixture page by default).
    */
-  openPage(build?: 'index' | 'spa', target?: Page): Promise<Page>;
+  openPage(build?: PageBuild, target?: Page): Promise<Page>;
 }
 
 /** Playwright's `test` with the Lifeline fixtures. */

@@ -1,6 +1,6 @@
 import { decodeWire, isProblem, PROTOCOL_VERSION, validateServerFrame, type ServerFrame, type WireProblem } from '../protocol/index.js';
-import type { TransportContext, TransportFactory, TransportName } from '../transports/transport.js';
-import { LifelineError } from './errors.js';
+import type { TransportClose, TransportContext, TransportFactory, TransportName } from '../transports/transport.js';
+import { LifelineError, problem } from './errors.js';
 import type { ResolvedOptions } from './options.js';
 
 /**
@@ -12,6 +12,8 @@ export type LinkHandler = (link: Link, frame?: ServerFrame, error?: LifelineErro
 /** One transport connection, with the decoding and the timestamps the session needs. */
 export interface Link {
   readonly name: TransportName;
+  /** Once the transport ended by itself: how, e.g. `/connect: HTTP 404` or `closed 1006`. */
+  endReason?: string;
   /** When the last wire message arrived / was sent (ms timestamps). */
   receivedAt: number;
   sentAt: number;
@@ -23,7 +25,7 @@ export interface Link {
   close(): void;
 }
 
-const problemError = (p: WireProblem) => new LifelineError(p.problem, p.message);
+const problemError = (p: WireProblem) => problem(p.problem, p.message);
 
 /**
  * Wraps a transport factory; `handle` hears about its frames and its end, and nothing once it is closed.
@@ -34,11 +36,11 @@ export function createLink(factory: TransportFactory, options: ResolvedOptions, 
   let dead = false;
   /** Set when the welcome arrived: the transport is proven to work. */
   let welcomed = false;
-  const end = (error?: LifelineError) => {
-    if (!dead) {
-      link.close();
-      handle(link, undefined, error);
-    }
+  const end = (error?: LifelineError, info?: TransportClose) => {
+    if (dead) return;
+    link.endReason = error ? `${error.code}: ${error.message}` : info?.reason || `closed ${info?.code ?? 1006}`;
+    link.close();
+    handle(link, undefined, error);
   };
   const onMessage = (text: string) => {
     if (dead) return;
@@ -57,8 +59,9 @@ export function createLink(factory: TransportFactory, options: ResolvedOptions, 
       if (!welcomed) {
         // Before its welcome a connection is unproven: anything else ends it.
         if (frame.type === 'error') return end(new LifelineError(frame.code, frame.message));
-        if (frame.type !== 'welcome') return end(new LifelineError('BAD_FRAME', `${frame.type} before welcome`));
-        if (frame.v !== PROTOCOL_VERSION) return end(new LifelineError('UNSUPPORTED_VERSION', `v${frame.v}`));
+        if (frame.type !== 'welcome') return end(problem('BAD_FRAME', __DEV__ && `${frame.type} before the welcome`));
+        if (frame.v !== PROTOCOL_VERSION)
+          return end(problem('UNSUPPORTED_VERSION', __DEV__ && `the server speaks v${frame.v}, this client v${PROTOCOL_VERSION}`));
         welcomed = true;
       }
       handle(link, frame);
@@ -70,10 +73,10 @@ export function createLink(factory: TransportFactory, options: ResolvedOptions, 
     sentAt: Date.now(),
     open(token) {
       try {
-        transport = factory({ ...options, token, onMessage, onClose: () => end() } as TransportContext);
-      } catch {
+        transport = factory({ ...options, token, onMessage, onClose: (info) => end(undefined, info) } as TransportContext);
+      } catch (error) {
         // A transport should report failures through onClose; a throwing one is treated alike.
-        end();
+        end(undefined, { code: 1006, reason: String(error) });
       }
       if (dead) transport?.close();
     },

@@ -1,10 +1,11 @@
 import type { TransportFactory, TransportName } from '../transports/transport.js';
+import { closest, describeValue, warnOnce } from './dev.js';
 
 /** Options of `createClient`. Every field is optional; the defaults suit a browser page. */
 export interface ClientOptions {
   /**
-   * Transports in order of preference: names (only with the `lifeline-rt` entry, which bundles all
-   * three) or factories from `lifeline-rt/websocket`, `lifeline-rt/sse`, `lifeline-rt/longpoll`.
+   * Transports in order of preference: names (only with the `lifeline-rt` entry, which bundles
+   * all three) or factories from `lifeline-rt/websocket`, `lifeline-rt/sse`, `lifeline-rt/longpoll`.
    * @default ['websocket', 'sse', 'longpoll'] (required with `lifeline-rt/core`)
    */
   transports?: readonly (TransportName | TransportFactory)[];
@@ -29,10 +30,11 @@ export interface ClientOptions {
   stagger?: number;
   /**
    * Credential sent on connect (in the WebSocket `hello` frame or an `Authorization` header,
-   * never in a URL). A function is called before every connect, so it can refresh the token.
+   * never in a URL). A function is called before every connect, so it can refresh the token;
+   * it must return (or resolve to) a string, or `undefined` for none.
    * @default undefined (no token)
    */
-  token?: string | (() => string | Promise<string>);
+  token?: string | (() => string | undefined | Promise<string | undefined>);
   /** WebSocket constructor, for Node or tests. @default globalThis.WebSocket */
   WebSocket?: typeof globalThis.WebSocket;
   /** EventSource constructor, for Node or tests. @default globalThis.EventSource */
@@ -82,18 +84,100 @@ export type ResolvedOptions = typeof defaults &
     random: () => number;
   };
 
-/** Throws the TypeError that options and arguments that make no sense get, naming what and the value. */
-export const fail = (what: string, value?: unknown): never => {
-  throw new TypeError(`lifeline: bad ${what} ${String(value)}`);
-};
+/** The fields of the `reconnect` option. */
+const reconnectKeys = ['initialDelay', 'maxDelay', 'stableAfter'] as const;
+/** The other options that hold a plain value, checked against the type of their default. */
+const valueKeys = ['connectTimeout', 'stagger', 'outboxSize', 'maxMessageSize', 'rememberTransport'] as const;
+/** Options that inject a platform object or a source of randomness: functions when given. */
+const injectables = ['random', 'WebSocket', 'EventSource', 'fetch'] as const;
 
-/** Throws a TypeError unless `channel` is a valid channel name (1–256 characters). */
-export function checkChannel(channel: unknown): void {
-  if (typeof channel !== 'string' || !channel || channel.length > 256) fail('channel', channel);
+/** Timers past 2^31 - 1 ms fire at once, so `Infinity` would mean a storm, not "never". */
+const TIMER_LIMIT = 2 ** 31;
+
+/** True when `value` may be given for option `key`. */
+function isValid(key: string, value: unknown): boolean {
+  if (key === 'token') return typeof value === 'string' || typeof value === 'function';
+  if (!(key in defaults)) return typeof value === 'function';
+  if (typeof value !== typeof defaults[key as keyof typeof defaults]) return false;
+  // NaN fails too.
+  return typeof value !== 'number' || (value >= 0 && value < TIMER_LIMIT);
+}
+
+// The development build's sentences, by option or argument (the production build drops them).
+const expected: Record<string, string> = __DEV__
+  ? {
+      number: 'a number from 0 to 2147483647 (ms for times: setTimeout fires a longer timer at once)',
+      boolean: 'true or false',
+      function: 'a function (or left out for the default)',
+      token: 'a string, or a function returning a string or a promise of one',
+      reconnect: 'an object such as { initialDelay: 500, maxDelay: 10000 }',
+      url: "the server's absolute http(s) base URL, e.g. https://example.com/rt (the client picks ws: or wss: itself)",
+      channel: 'a string of 1 to 256 characters',
+      since: 'a cursor { epoch, seq }, as sub.cursor gives',
+      data: 'a JSON value',
+    }
+  : {};
+
+/** Development build: what option `key` must be. */
+function expectation(key: string): string {
+  const field = key.replace('reconnect.', '');
+  const kind =
+    field in defaults
+      ? typeof defaults[field as keyof typeof defaults]
+      : (injectables as readonly string[]).includes(field)
+        ? 'function'
+        : field;
+  return expected[kind] ?? kind;
 }
 
 /**
- * Applies defaults and checks every option; nonsense throws a TypeError naming the option.
+ * Throws the TypeError for an option (or argument) `name` holding `value`. The development
+ * build says what it must be: `expectation`, unless the caller says it.
+ */
+export function badOption(name: string, value: unknown, what?: string): never {
+  throw new TypeError(
+    __DEV__ ? `lifeline: ${name} must be ${what ?? expectation(name)}, not ${describeValue(value)}` : `lifeline: bad ${name}`,
+  );
+}
+
+/** Throws a TypeError unless `channel` is a valid channel name (1–256 characters). */
+export function checkChannel(channel: unknown): void {
+  if (typeof channel !== 'string' || !channel || channel.length > 256) badOption('channel', channel);
+}
+
+/** Development build: warns once about keys this client does not know, with the likely one meant. */
+function warnUnknownKeys(source: object, known: readonly string[], where: string): void {
+  for (const key of Object.keys(source)) {
+    if (known.includes(key)) continue;
+    const guess = closest(key, known);
+    warnOnce(`key:${where}${key}`, `unknown option ${where}${key} is ignored${guess ? ` (did you mean ${where}${guess}?)` : ''}`);
+  }
+}
+
+/** Turns the `transports` option into factories, checking every entry. */
+function resolveTransports(given: unknown, known: Partial<Record<TransportName, TransportFactory>>): TransportFactory[] {
+  const list = given ?? Object.values(known);
+  if (!Array.isArray(list) || !list.length) {
+    badOption('transports', list, __DEV__ ? transportsExpected(known) : undefined);
+  }
+  return list.map((entry) => {
+    if (typeof entry === 'function') return entry;
+    const factory = known[entry as TransportName];
+    if (!factory) badOption('transports', entry, __DEV__ ? transportsExpected(known) : undefined);
+    return factory;
+  });
+}
+
+function transportsExpected(known: object): string {
+  const names = Object.keys(known);
+  return names.length
+    ? `a non-empty array of ${names.map((name) => `'${name}'`).join(', ')} or transport factories`
+    : 'a non-empty array of transport factories: lifeline-rt/core takes no names; pass the factories of lifeline-rt/websocket, lifeline-rt/sse or lifeline-rt/longpoll';
+}
+
+/**
+ * Applies defaults and checks every option; nonsense throws a TypeError naming the option
+ * (the development build says what it must be and warns about unknown keys).
  * @param known transports the entry point bundles, by name, in default preference order
  */
 export function resolveOptions(
@@ -101,25 +185,35 @@ export function resolveOptions(
   options: ClientOptions = {},
   known: Partial<Record<TransportName, TransportFactory>> = {},
 ): ResolvedOptions {
-  const o: Record<string, unknown> = { ...defaults, random: Math.random, url };
-  // Explicit `undefined` means "use the default", as if the key were absent.
-  for (const source of [options.reconnect, options] as Record<string, unknown>[]) {
-    for (const key in source) if (source[key] !== undefined) o[key] = source[key];
+  if (typeof url !== 'string' || !/^https?:\/\//i.test(url)) badOption('url', url);
+  const { reconnect } = options;
+  if (reconnect !== undefined && (typeof reconnect !== 'object' || reconnect === null)) badOption('reconnect', reconnect);
+  if (__DEV__) {
+    warnUnknownKeys(options, ['transports', 'reconnect', 'token', ...valueKeys, ...injectables], '');
+    if (reconnect) warnUnknownKeys(reconnect, reconnectKeys, 'reconnect.');
   }
-  const bad = (key: string) => fail(key, o[key]);
-  if (typeof url !== 'string' || !url) bad('url');
-  // Numbers must be numbers from 0 to setTimeout's limit, 2^31 - 1 ms (NaN fails too; a timer set
-  // beyond it fires at once, so `Infinity` would mean a storm, not "never"); rememberTransport a boolean.
-  for (const key in defaults)
-    if (typeof o[key] !== typeof defaults[key as keyof typeof defaults] || !((o[key] as number) >= 0 && (o[key] as number) < 2 ** 31))
-      bad(key);
-  // Injectables are functions when given; the token may also be a string.
-  for (const key of ['token', 'random', 'WebSocket', 'EventSource', 'fetch'])
-    if (!/^([fu]|stringtoken$)/.test(typeof o[key] + key)) bad(key);
-  o.transports = (options.transports ?? Object.values(known)).map((t) =>
-    typeof t === 'function' ? t : (known[t] ?? fail('transport', t)),
-  );
-  if (!(o.transports as []).length) bad('transports');
-  o.url = url.replace(/\/+$/, '');
-  return o as ResolvedOptions;
+  const resolved: Record<string, unknown> = { ...defaults, random: Math.random };
+  /** Takes option `key` from `source` when given (explicit `undefined` means the default). */
+  const take = (source: Record<string, unknown> | undefined, key: string, prefix = '') => {
+    const value = source?.[key];
+    if (value === undefined) return;
+    if (!isValid(key, value)) badOption(prefix + key, value);
+    resolved[key] = value;
+  };
+  for (const key of reconnectKeys) take(reconnect, key, 'reconnect.');
+  for (const key of [...valueKeys, ...injectables, 'token']) take(options as Record<string, unknown>, key);
+  resolved.transports = resolveTransports(options.transports, known);
+  resolved.url = url.replace(/\/+$/, '');
+  if (
+    __DEV__ &&
+    !options.WebSocket &&
+    typeof WebSocket === 'undefined' &&
+    (resolved.transports as TransportFactory[]).some((factory) => factory.transportName === 'websocket')
+  ) {
+    warnOnce(
+      'no-websocket',
+      "there is no global WebSocket here (Node 20 has none), so the websocket transport fails and a fallback is used. Pass one, e.g. the ws package's: createClient(url, { WebSocket })",
+    );
+  }
+  return resolved as ResolvedOptions;
 }

@@ -1,6 +1,6 @@
 // Codes are written as literals (checked against the ErrorCode type) so that a client bundle
-// does not carry the whole ErrorCode table. Messages are terse on purpose: every distinct
-// string is bytes in the browser bundle, and the code already says what kind of failure it is.
+// does not carry the whole ErrorCode table. Messages are for people: the production client
+// build drops them (`__DEV__`), where the code says what kind of failure it is.
 import type { ErrorCode } from './codes.js';
 import { isCursor, isSeq } from './cursor.js';
 import type { ClientFrame, Frame, ServerFrame } from './frames.js';
@@ -16,20 +16,27 @@ export interface WireProblem {
 /** True when `value` is a {@link WireProblem} rather than a frame. */
 export const isProblem = (value: unknown): value is WireProblem => !!(value as WireProblem | null)?.problem;
 
-const problem = (code: ErrorCode, message: string): WireProblem => ({ problem: code, message });
+/** A problem; its message only in builds for people (the server, the development client). */
+const problem = (code: ErrorCode, message: string): WireProblem => ({ problem: code, message: __DEV__ ? message : '' });
 
-/** True when `value` is of the schema kind `kind` (see schema.ts). */
-const kindOk = (kind: string, value: unknown): boolean =>
-  kind === 'n'
-    ? isSeq(value)
-    : kind === 'c'
-      ? isCursor(value)
-      : kind === 'r'
-        ? value === 'epoch' || value === 'window'
-        : kind === 'd'
-          ? value !== undefined
-          : // Text: `s` 1–256 chars, `i` 1–64, `t` and `x` 0–4096 (the kinds that sort after `s` may be empty).
-            typeof value === 'string' && value.length <= (kind === 's' ? 256 : kind === 'i' ? 64 : 4096) && (value !== '' || kind > 's');
+/** A string of `min` to `max` characters. */
+const isText = (value: unknown, min: number, max: number) => typeof value === 'string' && value.length >= min && value.length <= max;
+
+/** The rule of each field kind of schema.ts. */
+const kinds: Record<string, (value: unknown) => boolean> = {
+  /** Names: channels, epochs, cids, codes. */
+  s: (value) => isText(value, 1, 256),
+  /** Tokens and free text, which may be empty. */
+  t: (value) => isText(value, 0, 4096),
+  x: (value) => isText(value, 0, 4096),
+  /** Message ids. */
+  i: (value) => isText(value, 1, 64),
+  n: isSeq,
+  c: isCursor,
+  /** Any JSON value; a missing one is not data. */
+  d: (value) => value !== undefined,
+  r: (value) => value === 'epoch' || value === 'window',
+};
 
 /**
  * Splits a wire message (a JSON array of frames) into its raw frames.
@@ -58,11 +65,13 @@ export function validateFrame(raw: unknown, table: FrameTable): Frame | WireProb
   const fields = table[type]!;
   const frame: Record<string, unknown> = { type };
   for (const name in fields) {
-    const kind = fields[name]!;
+    // `kind` is a letter of schema.ts, with `?` after it for an optional field.
+    const [kind, optional] = fields[name]!;
     const value = Object.hasOwn(raw as object, name) ? (raw as Record<string, unknown>)[name] : undefined;
-    if (value === undefined && kind[1]) continue;
-    if (!kindOk(kind[0]!, value)) return problem('BAD_FRAME', `bad ${type}.${name}`);
-    frame[name] = kind[0] === 'c' ? { epoch: (value as { epoch: string }).epoch, seq: (value as { seq: number }).seq } : value;
+    if (value === undefined && optional) continue;
+    if (!kinds[kind!]!(value)) return problem('BAD_FRAME', `bad ${type}.${name}`);
+    // A cursor is copied field by field, so nothing else the peer put in it travels on.
+    frame[name] = kind === 'c' ? { epoch: (value as { epoch: string }).epoch, seq: (value as { seq: number }).seq } : value;
   }
   return frame as unknown as Frame;
 }

@@ -1,3 +1,4 @@
+import { createNegotiation } from '../client/negotiation.js';
 import { PROTOCOL_VERSION } from '../protocol/frames.js';
 import type { Transport, TransportContext, TransportFactory, TransportName } from './transport.js';
 
@@ -83,5 +84,6 @@ export const httpTransport = (
         close,
       };
     },
-    { transportName: transport },
+    // A fallback transport brings the policy that chooses between transports.
+    { transportName: transport, negotiation: createNegotiation },
   );

@@ -1,3 +1,5 @@
+import type { NegotiationFactory } from '../client/negotiation.js';
+
 /** Names of the built-in transports, in the default preference order. */
 export type TransportName = 'websocket' | 'sse' | 'longpoll';
 
@@ -44,5 +46,12 @@ export interface Transport {
 export interface TransportFactory {
   /** The transport's name, as reported by `client.transport`. */
   readonly transportName: TransportName;
+  /**
+   * The negotiation policy (remembered transport first, flap demotion, upward probing), which
+   * only matters beside a fallback: the SSE and long-polling factories carry it, so a
+   * WebSocket-only build leaves it out. A client uses the first it finds among its transports;
+   * without any, it tries the transports in the order given.
+   */
+  readonly negotiation?: NegotiationFactory;
   (context: TransportContext): Transport;
 }

@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { distFile, pkg, repo, type ConditionalExports } from './dist-helpers.js';
+import { type ConditionalExports, distFile, type ModuleTargets, pkg, repo } from './dist-helpers.js';
 
 const browserSubpaths = ['.', './core', './websocket', './sse', './longpoll'];
 
@@ -35,25 +35,42 @@ describe('exports map', () => {
     }
   });
 
+  const checkTargets = (targets: ModuleTargets) => {
+    expect(Object.keys(targets)).toEqual(['import', 'require']);
+    for (const condition of [targets.import, targets.require]) {
+      expect(Object.keys(condition)).toEqual(['types', 'default']); // types first, or TypeScript skips it
+      for (const file of [condition.types, condition.default]) distFile(file.replace(/^\.\/dist\//, ''));
+    }
+    // A CommonJS consumer gets .d.cts types: TypeScript reads a .d.ts in this ESM package as ESM.
+    expect(targets.require.types).toMatch(/\.d\.cts$/);
+  };
+
   for (const [subpath, target] of Object.entries(pkg.exports)) {
     if (typeof target === 'string') continue;
+    const { development, ...production } = target;
     it(`"${subpath}" has import and require targets, each with its own types, that exist`, () => {
-      expect(Object.keys(target)).toEqual(['import', 'require']);
-      for (const condition of [target.import, target.require]) {
-        expect(Object.keys(condition)).toEqual(['types', 'default']); // types first, or TypeScript skips it
-        for (const file of [condition.types, condition.default]) distFile(file.replace(/^\.\/dist\//, ''));
-      }
-      // A CommonJS consumer gets .d.cts types: TypeScript reads a .d.ts in this ESM package as ESM.
-      expect(target.require.types).toMatch(/\.d\.cts$/);
+      checkTargets(production);
+    });
+    if (!browserSubpaths.includes(subpath)) continue;
+    it(`"${subpath}" gives the development build first under "development", and production to everyone else`, () => {
+      // First: a resolver takes the first condition it knows, so `development` must precede `import`.
+      expect(Object.keys(target)[0]).toBe('development');
+      checkTargets(development!);
+      expect(development!.import.default).toMatch(/^\.\/dist\/dev\//);
+      expect(production.import.default).not.toMatch(/\/dev\//);
+      // Both builds declare the same API.
+      expect(development!.import.types).toBe(production.import.types);
     });
   }
 
   for (const subpath of browserSubpaths) {
-    it(`"${subpath}" never reaches node: modules, ws, ioredis or the server`, () => {
-      const entry = (pkg.exports[subpath] as ConditionalExports).import.default;
-      const { files, specifiers } = importGraph(join(repo, entry));
-      expect(specifiers.filter((s) => s !== 'nanoevents')).toEqual([]);
-      expect(files.filter((file) => /server|cli/.test(file))).toEqual([]);
+    it(`"${subpath}" never reaches node: modules, ws, ioredis or the server, in either build`, () => {
+      const target = pkg.exports[subpath] as ConditionalExports;
+      for (const entry of [target.import.default, target.development!.import.default]) {
+        const { files, specifiers } = importGraph(join(repo, entry));
+        expect(specifiers.filter((s) => s !== 'nanoevents')).toEqual([]);
+        expect(files.filter((file) => /server|cli/.test(file))).toEqual([]);
+      }
     });
   }
 

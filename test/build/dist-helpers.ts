@@ -8,10 +8,15 @@ import { build, type Plugin } from 'esbuild';
 /** The repository root (the `lifeline-rt` package). */
 export const repo = resolve(import.meta.dirname, '..', '..');
 
-/** An exports map entry: for `import` and for `require`, the types and the code. */
-export interface ConditionalExports {
+/** An exports map target for `import` and for `require`: the types and the code. */
+export interface ModuleTargets {
   import: { types: string; default: string };
   require: { types: string; default: string };
+}
+
+/** An exports map entry; browser entries add the development build under `development`. */
+export interface ConditionalExports extends ModuleTargets {
+  development?: ModuleTargets;
 }
 
 /** The package's own package.json. */

@@ -1,6 +1,7 @@
 // A scriptable TransportFactory for client unit tests: every connection the client opens is
 // recorded, and the test decides what happens to it (welcome, frames, failure, silence).
 import { vi } from 'vitest';
+import { createNegotiation } from '../../src/client/negotiation.js';
 import { createClient } from '../../src/core.js';
 import type { Client, ClientEvents, CoreClientOptions, LifelineError, StateChange } from '../../src/core.js';
 import type { TransportContext, TransportFactory, TransportName } from '../../src/transports/transport.js';
@@ -25,7 +26,10 @@ export interface FakeConnection {
   fail(code?: number, reason?: string): void;
 }
 
-/** Fake transports for the names given, and every connection opened through them, in order. */
+/**
+ * Fake transports for the names given, and every connection opened through them, in order.
+ * Like the real ones, the `sse` and `longpoll` fakes bring the negotiation policy.
+ */
 export function fakeTransports(names: TransportName[] = ['websocket', 'sse', 'longpoll']) {
   const connections: FakeConnection[] = [];
   const factories: TransportFactory[] = names.map((name) =>
@@ -53,7 +57,8 @@ export function fakeTransports(names: TransportName[] = ['websocket', 'sse', 'lo
           },
         };
       },
-      { transportName: name },
+      // As the real factories: the fallback transports carry the negotiation policy.
+      name === 'websocket' ? { transportName: name } : { transportName: name, negotiation: createNegotiation },
     ),
   );
   return {

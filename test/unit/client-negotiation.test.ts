@@ -98,12 +98,55 @@ describe('negotiation', () => {
     client.close();
   });
 
-  it('reports CONNECT_FAILED when every transport closed before a welcome', async () => {
+  it('reports CONNECT_FAILED when every transport closed before a welcome, with what each saw', async () => {
     const { client, fake, errors } = fakeClient();
     await flush();
-    for (const name of ['websocket', 'sse', 'longpoll'] as const) fake.last(name).fail();
+    fake.last('websocket').fail(1006);
+    fake.last('sse').fail(1006, '/connect: HTTP 404');
+    fake.last('longpoll').fail(1006, '/connect: HTTP 404');
     expect(errors.map((e) => e.code)).toEqual(['CONNECT_FAILED']);
+    expect(errors[0]!.attempts).toEqual([
+      { transport: 'websocket', reason: 'closed 1006' },
+      { transport: 'sse', reason: '/connect: HTTP 404' },
+      { transport: 'longpoll', reason: '/connect: HTTP 404' },
+    ]);
+    // The sources are the development build: the message explains.
+    expect(errors[0]!.message).toMatch(
+      /^CONNECT_FAILED: could not connect to https:\/\/example.test\/rt \(websocket: closed 1006; sse: \/connect: HTTP 404;/,
+    );
+    expect(errors[0]!.message).toMatch(/base path/);
     expect(client.state).toBe('connecting');
+    client.close();
+  });
+
+  it('a CONNECT_TIMEOUT names the transports that failed before it', async () => {
+    const { client, fake, errors } = fakeClient({ connectTimeout: 3000 }, ['websocket', 'sse']);
+    await flush();
+    fake.last('websocket').fail(1006, 'WebSocket error');
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(errors.map((e) => e.code)).toEqual(['CONNECT_TIMEOUT']);
+    expect(errors[0]!.attempts).toEqual([{ transport: 'websocket', reason: 'WebSocket error' }]);
+    client.close();
+  });
+
+  it.each([
+    ['a number', 42],
+    ['an object', { token: 'x' }],
+    ['null', null],
+  ])('fails the attempt with TOKEN_FAILED when the token function returns %s, before any transport starts', async (_, value) => {
+    const { client, fake, errors } = fakeClient({ token: (() => value) as never });
+    await flush();
+    expect(errors.map((e) => e.code)).toEqual(['TOKEN_FAILED']);
+    expect(errors[0]!.message).toMatch(/must return a string or undefined/);
+    expect(fake.connections).toHaveLength(0);
+    client.close();
+  });
+
+  it('takes a token function that returns undefined as no token', async () => {
+    const { client, fake, errors } = fakeClient({ token: () => undefined });
+    await flush();
+    expect(fake.last().context.token).toBeUndefined();
+    expect(errors).toEqual([]);
     client.close();
   });
 
@@ -213,6 +256,31 @@ describe('remembered transport', () => {
     fake.last().welcome();
     expect(store.map.size).toBe(0);
     client.close();
+  });
+});
+
+describe('without a fallback transport (no negotiation policy)', () => {
+  // Only the SSE and long-polling factories bring the policy: a WebSocket-only client has
+  // nothing to remember, demote or probe for.
+  it('never demotes, remembers or probes: it reconnects on the transport it has', async () => {
+    const storage = { getItem: vi.fn(() => null), setItem: vi.fn() };
+    vi.stubGlobal('sessionStorage', storage);
+    try {
+      const { client, fake } = fakeClient({ rememberTransport: true, reconnect: { initialDelay: 100, maxDelay: 100 } }, ['websocket']);
+      await flush();
+      for (let i = 0; i < 4; i++) {
+        fake.last().welcome();
+        await vi.advanceTimersByTimeAsync(1000);
+        fake.last().fail(1006);
+        await vi.advanceTimersByTimeAsync(100);
+      }
+      expect(fake.connections.map((c) => c.name)).toEqual(['websocket', 'websocket', 'websocket', 'websocket', 'websocket']);
+      expect(storage.getItem).not.toHaveBeenCalled();
+      expect(storage.setItem).not.toHaveBeenCalled();
+      client.close();
+    } finally {
+      vi.unstubAllGlobals();
+    }
   });
 });
 
