@@ -16,8 +16,11 @@ export interface WireProblem {
 /** True when `value` is a {@link WireProblem} rather than a frame. */
 export const isProblem = (value: unknown): value is WireProblem => !!(value as WireProblem | null)?.problem;
 
-/** A problem; its message only in builds for people (the server, the development client). */
-const problem = (code: ErrorCode, message: string): WireProblem => ({ problem: code, message: __DEV__ ? message : '' });
+/**
+ * A problem. Call sites pass the message as `__DEV__ && ...`: the server and the development
+ * client say it, the production client carries only the code.
+ */
+const problem = (code: ErrorCode, message: string | false): WireProblem => ({ problem: code, message: message || '' });
 
 /** A string of `min` to `max` characters. */
 const isText = (value: unknown, min: number, max: number) => typeof value === 'string' && value.length >= min && value.length <= max;
@@ -43,14 +46,14 @@ const kinds: Record<string, (value: unknown) => boolean> = {
  * @param maxLength refuse messages longer than this many UTF-16 units (Infinity: no limit)
  */
 export function decodeWire(text: string, maxLength = Infinity): unknown[] | WireProblem {
-  if (text.length > maxLength) return problem('FRAME_TOO_LARGE', 'over maxMessageSize');
+  if (text.length > maxLength) return problem('FRAME_TOO_LARGE', __DEV__ && 'over maxMessageSize');
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
-    return problem('BAD_JSON', 'not JSON');
+    return problem('BAD_JSON', __DEV__ && 'not JSON');
   }
-  return Array.isArray(parsed) ? parsed : problem('BAD_FRAME', 'not an array');
+  return Array.isArray(parsed) ? parsed : problem('BAD_FRAME', __DEV__ && 'not an array');
 }
 
 /**
@@ -60,8 +63,8 @@ export function decodeWire(text: string, maxLength = Infinity): unknown[] | Wire
 export function validateFrame(raw: unknown, table: FrameTable): Frame | WireProblem {
   // Only objects have a `type` property: a number, string, array or null fails here too.
   const type = (raw as { type?: unknown } | null)?.type;
-  if (typeof type !== 'string') return problem('BAD_FRAME', 'no frame type');
-  if (!Object.hasOwn(table, type)) return problem('UNKNOWN_TYPE', `unknown frame ${type.slice(0, 32)}`);
+  if (typeof type !== 'string') return problem('BAD_FRAME', __DEV__ && 'no frame type');
+  if (!Object.hasOwn(table, type)) return problem('UNKNOWN_TYPE', __DEV__ && `unknown frame ${type.slice(0, 32)}`);
   const fields = table[type]!;
   const frame: Record<string, unknown> = { type };
   for (const name in fields) {
@@ -69,7 +72,7 @@ export function validateFrame(raw: unknown, table: FrameTable): Frame | WireProb
     const [kind, optional] = fields[name]!;
     const value = Object.hasOwn(raw as object, name) ? (raw as Record<string, unknown>)[name] : undefined;
     if (value === undefined && optional) continue;
-    if (!kinds[kind!]!(value)) return problem('BAD_FRAME', `bad ${type}.${name}`);
+    if (!kinds[kind!]!(value)) return problem('BAD_FRAME', __DEV__ && `bad ${type}.${name}`);
     // A cursor is copied field by field, so nothing else the peer put in it travels on.
     frame[name] = kind === 'c' ? { epoch: (value as { epoch: string }).epoch, seq: (value as { seq: number }).seq } : value;
   }
