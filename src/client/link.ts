@@ -1,6 +1,6 @@
 import { decodeWire, isProblem, PROTOCOL_VERSION, validateServerFrame, type ServerFrame, type WireProblem } from '../protocol/index.js';
 import type { TransportClose, TransportContext, TransportFactory, TransportName } from '../transports/transport.js';
-import { LifelineError, problem } from './errors.js';
+import { LifelineError, type LifelineErrorCode, problem } from './errors.js';
 import type { ResolvedOptions } from './options.js';
 
 /**
@@ -38,7 +38,8 @@ export function createLink(factory: TransportFactory, options: ResolvedOptions, 
   let welcomed = false;
   const end = (error?: LifelineError, info?: TransportClose) => {
     if (dead) return;
-    link.endReason = error ? `${error.code}: ${error.message}` : info?.reason || `closed ${info?.code ?? 1006}`;
+    // A refusal in the transport's words is kept as is (it already names the code).
+    link.endReason = info?.reason || (error ? `${error.code}: ${error.message}` : `closed ${info?.code ?? 1006}`);
     link.close();
     handle(link, undefined, error);
   };
@@ -73,7 +74,13 @@ export function createLink(factory: TransportFactory, options: ResolvedOptions, 
     sentAt: Date.now(),
     open(token) {
       try {
-        transport = factory({ ...options, token, onMessage, onClose: (info) => end(undefined, info) } as TransportContext);
+        transport = factory({
+          ...options,
+          token,
+          onMessage,
+          // A refusal in the server's words (an HTTP transport read its error code) is an error of that code.
+          onClose: (info) => end(info.error ? new LifelineError(info.error as LifelineErrorCode, info.reason) : undefined, info),
+        } as TransportContext);
       } catch (error) {
         // A transport should report failures through onClose; a throwing one is treated alike.
         end(undefined, { code: 1006, reason: String(error) });

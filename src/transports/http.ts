@@ -5,8 +5,8 @@ import type { Transport, TransportContext, TransportFactory, TransportName } fro
 /** fetch on `{url}/{path}`, aborted when the transport ends. */
 export type HttpRequest = (path: string, init?: RequestInit) => Promise<Response>;
 
-/** Ends a transport: reports `onClose` once, and nothing at all after `close()`. */
-export type HttpEnd = (code: number, reason: string) => void;
+/** Ends a transport: reports `onClose` once (with the server's error code, if it gave one), and nothing at all after `close()`. */
+export type HttpEnd = (code: number, reason: string, error?: string) => void;
 
 /** The `Authorization` header for a token or a connection key, if there is one. */
 const bearer = (secret?: string): Record<string, string> => (secret ? { Authorization: `Bearer ${secret}` } : {});
@@ -41,17 +41,29 @@ export const httpTransport = (
         abort.abort();
         stop?.();
       };
-      const end: HttpEnd = (code, reason) => {
+      const end: HttpEnd = (code, reason, error) => {
         if (live) {
           close();
-          ctx.onClose({ code, reason });
+          ctx.onClose(error ? { code, reason, error } : { code, reason });
         }
       };
       // Called unbound: a browser's fetch throws "Illegal invocation" when called as ctx.fetch().
       const request: HttpRequest = (path, init) =>
         (ctx.fetch || fetch)(`${ctx.url}/${path}`, { headers: key, ...init, signal: abort.signal });
-      /** Passes a 2xx answer on; anything else ends the transport. */
-      const checked = (path: string) => (res: Response) => (res.ok ? res : end(1006, `/${path}: HTTP ${res.status}`));
+      /**
+       * Passes a 2xx answer on; anything else ends the transport, with the server's error code
+       * when its body has one (`{ error: { code } }`; a proxy's HTML page has none).
+       */
+      const checked = (path: string) => async (res: Response) => {
+        // Once closed there is no answer to check (a send skipped after close() passes `false`).
+        if (!live || res.ok) return res;
+        const code = await res.json().then(
+          (body) => body?.error?.code,
+          () => undefined,
+        );
+        if (typeof code === 'string') end(1006, `/${path}: HTTP ${res.status} ${code}`, code);
+        else end(1006, `/${path}: HTTP ${res.status}`);
+      };
       const failed = (path: string) => (error: unknown) => end(1006, `/${path}: ${error}`);
       // Sends queue behind the connect, and then behind each other.
       let sent: Promise<unknown> = request('connect', {

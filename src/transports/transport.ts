@@ -7,6 +7,12 @@ export type TransportName = 'websocket' | 'sse' | 'longpoll';
 export interface TransportClose {
   code: number;
   reason: string;
+  /**
+   * The server's error code when it refused the connection in words the client can read (an
+   * HTTP error answer's `{ error: { code } }`, e.g. `UNAUTHORIZED`): the session reports it as
+   * an error of that code. Absent when the transport only knows that it failed.
+   */
+  error?: string;
 }
 
 /**

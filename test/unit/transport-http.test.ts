@@ -118,6 +118,13 @@ describe.each([
     expect(urls).toHaveLength(1);
   });
 
+  it("reports the server's error code from /connect's body, so a refused token is UNAUTHORIZED", async () => {
+    server.use(http.post(`${base}/connect`, () => HttpResponse.json({ error: { code: 'UNAUTHORIZED', message: 'no' } }, { status: 401 })));
+    const { ctx, closes } = recordingContext(base);
+    factory(ctx);
+    await vi.waitFor(() => expect(closes).toEqual([{ code: 1006, reason: '/connect: HTTP 401 UNAUTHORIZED', error: 'UNAUTHORIZED' }]));
+  });
+
   it.each([
     ['a network error', () => HttpResponse.error()],
     ['an HTML page', () => HttpResponse.html('<html>portal</html>')],
