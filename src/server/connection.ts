@@ -1,5 +1,4 @@
 import { CloseCode, type ServerFrame } from '../protocol/index.js';
-import type { Subscription } from './hub.js';
 import { SlowConsumerCheck } from './slow-consumer.js';
 import type { ServerTransport } from './options.js';
 
@@ -84,8 +83,6 @@ export function batchFrames(frames: readonly ServerFrame[], max: number): [text:
  * browsers pay per WebSocket frame, SSE event and HTTP response.
  */
 export class Connection {
-  /** Per-channel state owned by the hub, keyed by channel name. */
-  readonly subscriptions = new Map<string, Subscription>();
   /** Serialises the handling of this connection's incoming wire messages. */
   inbox: Promise<void> = Promise.resolve();
   /** Serialises this connection's publishes, each retried here while the broker fails it. */

@@ -1,8 +1,8 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCode } from '../protocol/index.js';
+import { errorMessage } from './broker-failure.js';
 import type { ServerContext } from './context.js';
-import { errorMessage } from './hub.js';
 import { answerBodyError, bearerToken, parseJson, readBody, sendError, sendJson } from './http-util.js';
 
 /** What a publish through the server produced. */

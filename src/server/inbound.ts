@@ -10,7 +10,8 @@ import {
   type WireProblem,
 } from '../protocol/index.js';
 import type { Connection } from './connection.js';
-import { errorMessage, type Hub } from './hub.js';
+import { brokerRetryDelay, errorMessage } from './broker-failure.js';
+import type { Hub } from './hub.js';
 import type { ResolvedServerOptions } from './options.js';
 
 /** What handling a client frame needs from the server. */
@@ -19,9 +20,6 @@ export interface InboundContext {
   options: ResolvedServerOptions;
 }
 
-/** Backoff (ms) of a publish the broker failed: first retry, and the cap. */
-const RETRY_FIRST = 250;
-const RETRY_MAX = 5_000;
 /** Waits without keeping the process alive (a closing server doesn't wait for retries). */
 const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
@@ -147,7 +145,7 @@ async function handleFrame(connection: Connection, raw: unknown, context: Inboun
     case 'sub': {
       const { channel } = frame;
       const { maxSubscriptions } = context.options;
-      const others = connection.subscriptions.size - (connection.subscriptions.has(channel) ? 1 : 0);
+      const others = context.hub.subscriptionCount(connection) - (context.hub.isSubscribed(connection, channel) ? 1 : 0);
       if (others >= maxSubscriptions) {
         connection.send(refusal(ErrorCode.TOO_MANY_SUBSCRIPTIONS, `At most ${maxSubscriptions} subscriptions per connection`, frame));
       } else if (!(await allowed(connection, channel, 'subscribe', context))) {
@@ -188,7 +186,7 @@ async function publish(connection: Connection, { id, channel, data }: PubFrame, 
     } catch (error) {
       if (attempt === 0)
         connection.send(refusal(ErrorCode.BROKER_UNAVAILABLE, `Publish to "${channel}" failed, retrying: ${errorMessage(error)}`));
-      await pause(Math.min(RETRY_MAX, RETRY_FIRST * 2 ** attempt) * (0.5 + Math.random() / 2));
+      await pause(brokerRetryDelay(attempt));
     }
   }
 }
