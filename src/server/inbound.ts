@@ -12,6 +12,7 @@ import {
 import type { Connection } from './connection.js';
 import { brokerRetryDelay, errorMessage } from './broker-failure.js';
 import type { Hub } from './hub.js';
+import { withinDepth } from './json-depth.js';
 import type { ResolvedServerOptions } from './options.js';
 
 /** What handling a client frame needs from the server. */
@@ -37,8 +38,8 @@ function refusal(code: ErrorCode, message: string, raw?: unknown): ErrorFrame {
 }
 
 /**
- * Splits a client wire message into frames. Returns the raw frames that fit `maxMessageSize`
- * (see {@link fitFrames}), or sends the error that refuses the whole message (bad JSON, not an
+ * Splits a client wire message into frames. Returns the raw frames that can be handled
+ * (see {@link screenFrames}), or sends the error that refuses the whole message (bad JSON, not an
  * array, too many frames) and returns undefined.
  */
 export function splitWire(connection: Connection, text: string, options: ResolvedServerOptions): unknown[] | undefined {
@@ -47,20 +48,29 @@ export function splitWire(connection: Connection, text: string, options: Resolve
     connection.send(refusal(decoded.problem, decoded.message));
     return undefined;
   }
-  return acceptFrames(connection, decoded, options) ? fitFrames(connection, decoded, text, options) : undefined;
+  return acceptFrames(connection, decoded, options) ? screenFrames(connection, decoded, text, options) : undefined;
 }
 
 /**
- * The frames of `text` that fit `maxMessageSize`. A large message may be a batch of fine frames
- * (a client resending its outbox after a reconnect): only the frames over the limit are refused,
- * each by its id or channel, so the client can settle them instead of resending them forever.
+ * The frames of `text` (a wire message that parsed to `frames`) that nest at most
+ * `maxJsonDepth` levels and fit `maxMessageSize`. A message may be a batch of fine frames (a
+ * client resending its outbox after a reconnect): only the frames that break a limit are
+ * refused, each by its id or channel, so the client can settle them instead of resending them
+ * forever. Every frame a client sends passes here, so what the server stores can always be
+ * encoded again.
  */
-export function fitFrames(connection: Connection, frames: unknown[], text: string, options: ResolvedServerOptions): unknown[] {
-  if (Buffer.byteLength(text) <= options.maxMessageSize) return frames;
+export function screenFrames(connection: Connection, frames: unknown[], text: string, options: ResolvedServerOptions): unknown[] {
+  const { maxJsonDepth, maxMessageSize } = options;
+  const small = Buffer.byteLength(text) <= maxMessageSize;
   return frames.filter((raw) => {
+    if (!withinDepth(raw, maxJsonDepth)) {
+      connection.send(refusal(ErrorCode.BAD_JSON, `Frame nests deeper than maxJsonDepth (${maxJsonDepth} levels)`, raw));
+      return false;
+    }
+    if (small) return true;
     const size = Buffer.byteLength(JSON.stringify(raw) ?? '');
-    if (size <= options.maxMessageSize) return true;
-    connection.send(refusal(ErrorCode.FRAME_TOO_LARGE, `Frame of ${size} bytes exceeds maxMessageSize (${options.maxMessageSize})`, raw));
+    if (size <= maxMessageSize) return true;
+    connection.send(refusal(ErrorCode.FRAME_TOO_LARGE, `Frame of ${size} bytes exceeds maxMessageSize (${maxMessageSize})`, raw));
     return false;
   });
 }

@@ -83,6 +83,15 @@ export interface ServerOptions<Principal = unknown> {
    */
   maxMessageSize?: number;
   /**
+   * Deepest nesting of arrays and objects accepted in JSON from a client: a frame is level 1,
+   * so a `pub`'s `data` may nest one level less. A deeper frame is refused alone with
+   * `BAD_JSON` (naming its publish id); a deeper body of `/connect` or the publish API gets
+   * HTTP 400 `BAD_JSON`. It keeps everything the server stores re-encodable: `JSON.stringify`
+   * throws a few thousand levels down. At most 1000.
+   * @default 64
+   */
+  maxJsonDepth?: number;
+  /**
    * Most frames in one client wire message; more gets one `TOO_MANY_FRAMES` error and none is
    * processed. At least 100, since the reference client resumes up to 100 channels in one message.
    * @default 100
@@ -148,6 +157,7 @@ export interface ResolvedServerOptions {
   authenticate: ServerOptions['authenticate'];
   authorize: ServerOptions['authorize'];
   maxMessageSize: number;
+  maxJsonDepth: number;
   maxFramesPerMessage: number;
   maxSubscriptions: number;
   maxConnectionsPerIp: number;
@@ -167,6 +177,7 @@ export const serverDefaults = {
   heartbeat: 25_000,
   allowOrigins: [] as readonly string[],
   maxMessageSize: 65_536,
+  maxJsonDepth: 64,
   maxFramesPerMessage: 100,
   maxSubscriptions: 100,
   maxConnectionsPerIp: 100,
@@ -236,6 +247,8 @@ export function resolveServerOptions(options: ServerOptions = {}): ResolvedServe
     authenticate: optionalFunction('authenticate', options.authenticate),
     authorize: optionalFunction('authorize', options.authorize),
     maxMessageSize,
+    // A frame and its data need two levels; past 1000 re-encoding comes near the stack's limit.
+    maxJsonDepth: whole('maxJsonDepth', options.maxJsonDepth, d.maxJsonDepth, 2, 1000),
     // At least 100: the reference client resumes up to 100 channels in one message.
     maxFramesPerMessage: whole('maxFramesPerMessage', options.maxFramesPerMessage, d.maxFramesPerMessage, 100),
     maxSubscriptions: whole('maxSubscriptions', options.maxSubscriptions, d.maxSubscriptions, 1),

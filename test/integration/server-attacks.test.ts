@@ -1,0 +1,117 @@
+// Issue 11's attacks, each at the size that showed it: one client must never take the server,
+// or any other client, down.
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ServerFrame } from '../../src/protocol/index.js';
+import type { ServerOptions } from '../../src/server.js';
+import { connectRaw, http, startServer, transports, type TestServer } from '../helpers/server.js';
+
+let t: TestServer | undefined;
+const start = async (options: ServerOptions = {}) => (t = await startServer(options));
+afterEach(async () => {
+  await t?.close();
+  t = undefined;
+});
+
+/** JSON text of arrays nested `levels` deep around `inner`. */
+const nested = (levels: number, inner = '1') => `${'['.repeat(levels)}${inner}${']'.repeat(levels)}`;
+
+describe('deep JSON', () => {
+  it.each(transports)(
+    '%s: a frame nested thousands of levels in a message over maxMessageSize is refused alone; the server and others go on',
+    async (transport) => {
+      const { url, server } = await start();
+      const bystander = await connectRaw('websocket', url);
+      await bystander.send([{ type: 'sub', channel: 'c' }]);
+      await bystander.frame('subscribed');
+      const attacker = await connectRaw(transport, url);
+      // Over 64 KiB in all, so the server sizes each frame (which encodes it again).
+      const padding = JSON.stringify({ type: 'pub', id: 'pad', channel: 'c', data: 'x'.repeat(60_000) });
+      const deep = `{"type":"pub","id":"deep","channel":"c","data":${nested(30_000)}}`;
+      const status = await attacker.send(`[${deep},${padding}]`);
+      expect(status === 101 || status === 204).toBe(true);
+      const refused = await attacker.frame('error', (e) => e.id === 'deep');
+      expect(refused.code).toBe('BAD_JSON');
+      expect(refused.message).toContain('maxJsonDepth');
+      await attacker.frame('ack', (a) => a.id === 'pad');
+      await bystander.frame('msg', (m) => m.seq === 1);
+      // Nothing else was stored, and everyone is still served.
+      expect((await server.publish('c', 'after')).seq).toBe(2);
+      await bystander.frame('msg', (m) => m.seq === 2 && m.data === 'after');
+      await attacker.send([{ type: 'ping' }]);
+      await attacker.frame('pong');
+    },
+  );
+
+  it.each(transports)('%s: a small publish nested 6,000 levels is never stored, so later subscribers are served', async (transport) => {
+    const { url, server } = await start();
+    const attacker = await connectRaw(transport, url);
+    await attacker.send(`[{"type":"pub","id":"deep","channel":"c","data":${nested(6_000)}}]`);
+    expect((await attacker.frame('error', (e) => e.id === 'deep')).code).toBe('BAD_JSON');
+    await server.publish('c', 'fine');
+    for (const kind of transports) {
+      const reader = await connectRaw(kind, url);
+      await reader.send([{ type: 'sub', channel: 'c', since: { epoch: (await server.publish('c', kind)).epoch, seq: 0 } }]);
+      await reader.frame('msg', (m) => m.data === kind);
+      reader.close();
+    }
+  });
+
+  it('the first WebSocket message (hello and a deep publish) is screened the same way', async () => {
+    const { url } = await start();
+    const c = await connectRaw('websocket', url, { hello: false });
+    await c.send(`[{"type":"hello","v":1},{"type":"pub","id":"deep","channel":"c","data":${nested(10_000)}},{"type":"ping"}]`);
+    await c.frame('welcome');
+    expect((await c.frame('error', (e) => e.id === 'deep')).code).toBe('BAD_JSON');
+    await c.frame('pong');
+  });
+
+  it('accepts data nested up to maxJsonDepth - 1 levels and refuses one level more', async () => {
+    const { url } = await start({ maxJsonDepth: 10 });
+    const c = await connectRaw('websocket', url);
+    await c.send(
+      `[{"type":"pub","id":"fits","channel":"c","data":${nested(9)}},{"type":"pub","id":"over","channel":"c","data":${nested(10)}}]`,
+    );
+    // Refusals are sent as the message is read; the ack follows the publish.
+    expect((await c.frame('error', (e) => e.id === 'over')).code).toBe('BAD_JSON');
+    await c.frame('ack', (a) => a.id === 'fits');
+  });
+
+  it('answers deep JSON over HTTP with 400 BAD_JSON: the publish API, /connect, and server.publish throws a TypeError', async () => {
+    const { url, server } = await start({ apiKey: 'k' });
+    for (const levels of [100, 30_000, 100_000]) {
+      const res = await http(`${url}/publish`, {
+        method: 'POST',
+        headers: { Authorization: 'Bearer k' },
+        body: `{"channel":"c","data":${nested(levels)}}`,
+      });
+      // 100,000 levels is over maxMessageSize: 413 says so before anything is parsed.
+      if (levels * 2 > 65_536) expect(res.status).toBe(413);
+      else expect(res).toMatchObject({ status: 400, body: { error: { code: 'BAD_JSON' } } });
+    }
+    const deepBody = `{"channel":"c","data":${nested(30_000)}}`;
+    expect(deepBody.length).toBeLessThan(65_536);
+    expect(await http(`${url}/publish`, { method: 'POST', headers: { Authorization: 'Bearer k' }, body: deepBody })).toMatchObject({
+      status: 400,
+      body: { error: { code: 'BAD_JSON' } },
+    });
+    expect(await http(`${url}/connect`, { method: 'POST', body: `{"v":1,"transport":"sse","x":${nested(30_000)}}` })).toMatchObject({
+      status: 400,
+      body: { error: { code: 'BAD_JSON' } },
+    });
+    await expect(server.publish('c', JSON.parse(nested(10_000)))).rejects.toThrow(TypeError);
+    expect((await http(`${url}/health`)).status).toBe(200);
+  });
+
+  it('/send with a wire message nested 100,000 levels is answered, not a 500, and the connection goes on', async () => {
+    const { url } = await start();
+    for (const transport of ['sse', 'longpoll'] as const) {
+      const c = await connectRaw(transport, url);
+      // The wire message itself is too deep: its one "frame" is refused alone, with BAD_JSON.
+      expect(await c.send(nested(100_000))).toBe(204);
+      const refusal = (await c.frame('error')) as Extract<ServerFrame, { type: 'error' }>;
+      expect(refusal.code).toBe('BAD_JSON');
+      await c.send([{ type: 'ping' }]);
+      await c.frame('pong');
+    }
+  });
+});
