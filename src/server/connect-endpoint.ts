@@ -76,7 +76,7 @@ export function deliverSend(context: ServerContext, cid: string, text: string): 
   const frames = decodeWire(text);
   if (isProblem(frames)) return { status: 400, code: frames.problem, message: frames.message };
   if (acceptFrames(connection, frames, context.options))
-    receiveFrames(connection, screenFrames(connection, frames, text, context.options), context);
+    receiveFrames(connection, screenFrames(connection, frames, text, context.options), Buffer.byteLength(text), context);
   return { status: 204 };
 }
 

@@ -14,6 +14,7 @@ import { brokerRetryDelay, errorMessage } from './broker-failure.js';
 import type { Hub } from './hub.js';
 import { withinDepth } from './json-depth.js';
 import type { ResolvedServerOptions } from './options.js';
+import { TokenBucket } from './token-bucket.js';
 
 /** What handling a client frame needs from the server. */
 export interface InboundContext {
@@ -87,24 +88,82 @@ export function acceptFrames(connection: Connection, frames: readonly unknown[],
   return false;
 }
 
+/** What a connection has sent that the server has not finished with, and its publish budget. */
+interface Inflow {
+  /** Bytes of wire messages not yet handled in full (frames waiting, publishes being retried). */
+  bytes: number;
+  publishes: TokenBucket;
+}
+
+// Kept here, not on the connection: only this module reads or writes it.
+const inflows = new WeakMap<Connection, Inflow>();
+
+function inflowOf(connection: Connection, options: ResolvedServerOptions): Inflow {
+  let inflow = inflows.get(connection);
+  if (!inflow) {
+    inflow = { bytes: 0, publishes: new TokenBucket(options.publishRate, options.publishBurst) };
+    inflows.set(connection, inflow);
+  }
+  return inflow;
+}
+
+const isPub = (raw: unknown): boolean => (raw as { type?: unknown } | null)?.type === 'pub';
+
 /**
- * Handles raw client frames in order, after any earlier message of the same connection
- * (publishes are handed to their own chain, see handleFrame). A frame that throws
- * unexpectedly ends the connection with 1011, never the process.
+ * Admits a wire message of `bytes` holding `frames`, or closes the connection with 1008 when it
+ * breaks a budget: more publishes than `publishRate` / `publishBurst` allow (after an `error`
+ * frame `RATE_LIMITED` without an id, so the client keeps them and resends after reconnecting),
+ * more than `maxInboundBytes` waiting (a message that finds nothing waiting is always taken, so
+ * any message within the size limits gets through), or more than {@link maxWaitingFrames}.
+ * Returns the function each frame calls when done with, or undefined when refused.
  */
-export function receiveFrames(connection: Connection, frames: readonly unknown[], context: InboundContext): void {
+function admit(
+  connection: Connection,
+  frames: readonly unknown[],
+  bytes: number,
+  options: ResolvedServerOptions,
+): (() => void) | undefined {
+  const inflow = inflowOf(connection, options);
+  const publishes = frames.filter(isPub).length;
+  if (publishes > 0 && !inflow.publishes.take(publishes)) {
+    connection.send(
+      refusal(ErrorCode.RATE_LIMITED, `More than ${options.publishRate} publishes per second (bursts of ${options.publishBurst})`),
+    );
+    connection.close(CloseCode.POLICY_VIOLATION, 'publish rate over publishRate');
+    return undefined;
+  }
+  if (inflow.bytes > 0 && inflow.bytes + bytes > options.maxInboundBytes) {
+    connection.close(CloseCode.POLICY_VIOLATION, 'more than maxInboundBytes waiting to be handled');
+    return undefined;
+  }
   // A slow authorize hook or broker must not let one client queue unbounded work and memory.
   connection.waitingFrames += frames.length;
-  if (connection.waitingFrames > maxWaitingFrames(context.options)) {
+  if (connection.waitingFrames > maxWaitingFrames(options)) {
     connection.close(CloseCode.POLICY_VIOLATION, 'too many frames waiting to be handled');
-    return;
+    return undefined;
   }
+  inflow.bytes += bytes;
+  let left = frames.length;
+  return () => {
+    if (--left === 0) inflow.bytes -= bytes;
+  };
+}
+
+/**
+ * Handles raw client frames (from a wire message of `bytes` bytes) in order, after any earlier
+ * message of the same connection (publishes are handed to their own chain, see handleFrame).
+ * A frame that throws unexpectedly ends the connection with 1011, never the process.
+ */
+export function receiveFrames(connection: Connection, frames: readonly unknown[], bytes: number, context: InboundContext): void {
+  if (frames.length === 0) return;
+  const done = admit(connection, frames, bytes, context.options);
+  if (!done) return;
   connection.inbox = connection.inbox
     .then(async () => {
       for (const raw of frames) {
         connection.waitingFrames--;
         if (connection.closed) return;
-        await handleFrame(connection, raw, context);
+        await handleFrame(connection, raw, context, done);
       }
     })
     .catch(() => connection.close(CloseCode.INTERNAL, 'internal error'));
@@ -112,12 +171,6 @@ export function receiveFrames(connection: Connection, frames: readonly unknown[]
 
 /** Most frames a connection may have waiting to be handled: sixteen full wire messages. */
 export const maxWaitingFrames = (options: ResolvedServerOptions): number => 16 * options.maxFramesPerMessage;
-
-/** Handles one wire message of text from a client. */
-export function receiveWire(connection: Connection, text: string, context: InboundContext): void {
-  const frames = splitWire(connection, text, context.options);
-  if (frames) receiveFrames(connection, frames, context);
-}
 
 async function allowed(
   connection: Connection,
@@ -134,8 +187,31 @@ async function allowed(
   }
 }
 
-async function handleFrame(connection: Connection, raw: unknown, context: InboundContext): Promise<void> {
+/** Handles one frame; `done` is called once the server is finished with it. */
+async function handleFrame(connection: Connection, raw: unknown, context: InboundContext, done: () => void): Promise<void> {
   const frame: ClientFrame | WireProblem = validateClientFrame(raw);
+  if (!isProblem(frame) && frame.type === 'pub') {
+    // Publishes keep their order on a chain of their own, so that one the broker keeps failing
+    // is retried there while the connection's other frames (ping, sub, unsub) go on. Until it
+    // is done it still counts as waiting, which bounds what a client can queue meanwhile.
+    connection.waitingFrames++;
+    connection.publishing = connection.publishing
+      .then(() => publish(connection, frame, context))
+      .catch(() => connection.close(CloseCode.INTERNAL, 'internal error'))
+      .finally(() => {
+        connection.waitingFrames--;
+        done();
+      });
+    return;
+  }
+  try {
+    await handleOther(connection, frame, raw, context);
+  } finally {
+    done();
+  }
+}
+
+async function handleOther(connection: Connection, frame: ClientFrame | WireProblem, raw: unknown, context: InboundContext): Promise<void> {
   if (isProblem(frame)) {
     connection.send(refusal(frame.problem, frame.message, raw));
     return;
@@ -166,14 +242,7 @@ async function handleFrame(connection: Connection, raw: unknown, context: Inboun
       return;
     }
     case 'pub':
-      // Publishes keep their order on a chain of their own, so that one the broker keeps failing
-      // is retried there while the connection's other frames (ping, sub, unsub) go on. Until it
-      // is done it still counts as waiting, which bounds what a client can queue meanwhile.
-      connection.waitingFrames++;
-      connection.publishing = connection.publishing
-        .then(() => publish(connection, frame, context))
-        .catch(() => connection.close(CloseCode.INTERNAL, 'internal error'))
-        .finally(() => connection.waitingFrames--);
+      // Handed to the publishing chain by handleFrame.
       return;
   }
 }

@@ -98,6 +98,28 @@ export interface ServerOptions<Principal = unknown> {
    */
   maxFramesPerMessage?: number;
   /**
+   * Publishes per second one connection may keep up (a token bucket refilled at this rate).
+   * Over it, the connection gets an `error` frame `RATE_LIMITED` and is closed with 1008; its
+   * client resends what is unacknowledged after reconnecting, and dedup keeps it single.
+   * @default 100
+   */
+  publishRate?: number;
+  /**
+   * Publishes one connection may send at once before `publishRate` applies (the bucket's size).
+   * At least 100, since the reference client resends up to 100 unacknowledged publishes
+   * (its outbox) as soon as it reconnects.
+   * @default 200
+   */
+  publishBurst?: number;
+  /**
+   * Bytes of client wire messages a connection may have waiting to be handled (behind a slow
+   * `authorize` hook or broker, or publishes being retried); a message that would go over it
+   * closes the connection with 1008. A message that finds nothing waiting is always taken, so
+   * any message within `maxMessageSize × maxFramesPerMessage` gets through.
+   * @default 4194304
+   */
+  maxInboundBytes?: number;
+  /**
    * Most channels one connection may be subscribed to.
    * @default 100
    */
@@ -160,6 +182,9 @@ export interface ResolvedServerOptions {
   maxJsonDepth: number;
   maxFramesPerMessage: number;
   maxSubscriptions: number;
+  publishRate: number;
+  publishBurst: number;
+  maxInboundBytes: number;
   maxConnectionsPerIp: number;
   maxSendBuffer: number;
   maxBatchSize: number;
@@ -180,6 +205,9 @@ export const serverDefaults = {
   maxJsonDepth: 64,
   maxFramesPerMessage: 100,
   maxSubscriptions: 100,
+  publishRate: 100,
+  publishBurst: 200,
+  maxInboundBytes: 4_194_304,
   maxConnectionsPerIp: 100,
   maxSendBuffer: 1_048_576,
   maxBatchSize: 262_144,
@@ -252,6 +280,10 @@ export function resolveServerOptions(options: ServerOptions = {}): ResolvedServe
     // At least 100: the reference client resumes up to 100 channels in one message.
     maxFramesPerMessage: whole('maxFramesPerMessage', options.maxFramesPerMessage, d.maxFramesPerMessage, 100),
     maxSubscriptions: whole('maxSubscriptions', options.maxSubscriptions, d.maxSubscriptions, 1),
+    publishRate: whole('publishRate', options.publishRate, d.publishRate, 1),
+    // At least 100: the reference client resends its whole outbox (100) when it reconnects.
+    publishBurst: whole('publishBurst', options.publishBurst, d.publishBurst, 100),
+    maxInboundBytes: whole('maxInboundBytes', options.maxInboundBytes, d.maxInboundBytes, 1024, Number.MAX_SAFE_INTEGER),
     maxConnectionsPerIp: whole('maxConnectionsPerIp', options.maxConnectionsPerIp, d.maxConnectionsPerIp, 1),
     maxSendBuffer: whole('maxSendBuffer', options.maxSendBuffer, d.maxSendBuffer, 1024, Number.MAX_SAFE_INTEGER),
     maxBatchSize: whole(

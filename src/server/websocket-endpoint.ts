@@ -133,13 +133,18 @@ export class WebSocketEndpoint {
           guarded(() => {
             connection.received();
             const rest = splitWire(connection, message, options);
-            if (rest) receiveFrames(connection, rest, context);
+            if (rest) receiveFrames(connection, rest, Buffer.byteLength(message), context);
           });
         ws.on('message', (more) => receive(text(more)));
         // The frames that followed hello in the first message, then anything sent meanwhile.
         guarded(() => {
           if (frames && frames.length > 1 && acceptFrames(connection, frames, options)) {
-            receiveFrames(connection, screenFrames(connection, frames.slice(1), firstMessage, options), context);
+            receiveFrames(
+              connection,
+              screenFrames(connection, frames.slice(1), firstMessage, options),
+              Buffer.byteLength(firstMessage),
+              context,
+            );
           }
         });
         for (const message of early) receive(message);

@@ -115,3 +115,77 @@ describe('deep JSON', () => {
     }
   });
 });
+
+/** A promise with its resolve function, to hold a hook until the test says so. */
+function gate() {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { open, opened };
+}
+
+const pubs = (from: number, count: number) =>
+  Array.from({ length: count }, (_, i) => ({ type: 'pub', id: `p${from + i}`, channel: 'flood', data: from + i }));
+
+describe('publish flood', () => {
+  it.each(transports)('%s: publishing past publishBurst gets RATE_LIMITED then 1008; a bystander is served', async (transport) => {
+    const { url, server } = await start({ publishRate: 100, publishBurst: 100 });
+    const bystander = await connectRaw('websocket', url);
+    await bystander.send([{ type: 'sub', channel: 'other' }]);
+    await bystander.frame('subscribed');
+    const flooder = await connectRaw(transport, url);
+    await flooder.send(pubs(0, 100));
+    await flooder.send(pubs(100, 100)).catch(() => 0);
+    const refused = await flooder.frame('error', (e) => e.code === 'RATE_LIMITED');
+    // No id: the publishes were not answered, so a client keeps them and resends them later.
+    expect(refused.id).toBeUndefined();
+    expect((await flooder.ended).code).toBe(1008);
+    const acked = flooder.messages.flat().filter((f) => f.type === 'ack').length;
+    expect(acked).toBeLessThanOrEqual(100);
+    await server.publish('other', 'still here');
+    await bystander.frame('msg', (m) => m.data === 'still here');
+  });
+
+  it('a client within publishRate keeps its connection', async () => {
+    const { url } = await start({ publishRate: 1000, publishBurst: 100 });
+    const c = await connectRaw('websocket', url);
+    for (let round = 0; round < 3; round++) {
+      await c.send(pubs(round * 100, 100));
+      await c.frame('ack', (a) => a.id === `p${round * 100 + 99}`);
+      // 100 tokens come back in 100 ms at 1000/s.
+      await new Promise((resolve) => setTimeout(resolve, 150));
+    }
+    expect(c.messages.flat().some((f) => f.type === 'error' || f.type === 'bye')).toBe(false);
+  });
+});
+
+describe('bytes in flight inbound', () => {
+  it.each(transports)(
+    '%s: more than maxInboundBytes waiting behind a slow authorize closes with 1008; the first message always goes',
+    async (transport) => {
+      const held = gate();
+      const { url } = await start({
+        maxInboundBytes: 4096,
+        authorize: async (_principal, channel) => {
+          if (channel === 'slow') await held.opened;
+          return true;
+        },
+      });
+      const c = await connectRaw(transport, url);
+      // Alone, this 6 KB message is over the budget, and it is still taken: nothing waits.
+      await c.send([{ type: 'sub', channel: 'slow' }, ...pubs(0, 3).map((p) => ({ ...p, data: 'x'.repeat(2000) }))]);
+      await c.send([{ type: 'pub', id: 'more', channel: 'c', data: 'y'.repeat(2000) }]).catch(() => 0);
+      expect((await c.ended).code).toBe(1008);
+      held.open();
+    },
+  );
+
+  it('what is handled is given back: a client that waits for its answers never hits the budget', async () => {
+    const { url } = await start({ maxInboundBytes: 4096 });
+    const c = await connectRaw('websocket', url);
+    for (let i = 0; i < 20; i++) {
+      await c.send([{ type: 'pub', id: `big${i}`, channel: 'c', data: 'z'.repeat(3000) }]);
+      await c.frame('ack', (a) => a.id === `big${i}`);
+    }
+    expect(c.messages.flat().some((f) => f.type === 'bye')).toBe(false);
+  });
+});
