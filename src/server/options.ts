@@ -27,7 +27,7 @@ export interface ServerOptions<Principal = unknown> {
   path?: string;
   /**
    * Storage and fan-out. The server closes a broker it made itself, never one passed in.
-   * @default memoryBroker({ historySize, historyTtl, dedupTtl })
+   * @default memoryBroker({ historySize, historyTtl, maxHistoryBytes, maxTotalHistoryBytes, maxChannels, dedupTtl })
    */
   broker?: Broker;
   /**
@@ -40,6 +40,25 @@ export interface ServerOptions<Principal = unknown> {
    * @default 300000
    */
   historyTtl?: number;
+  /**
+   * Bytes of history kept per channel, counting each message's data as UTF-8 JSON; the oldest
+   * messages go first, and a resume from before them gets a `gap` (default broker only).
+   * @default 1048576
+   */
+  maxHistoryBytes?: number;
+  /**
+   * Bytes of history kept across all channels; past it the oldest messages of any channel go
+   * first (default broker only).
+   * @default 67108864
+   */
+  maxTotalHistoryBytes?: number;
+  /**
+   * Channels kept by the broker. A new channel past it evicts the one published to least
+   * recently among those without subscribers (its history is lost: a resume gets a `gap`);
+   * channels with subscribers are never evicted (default broker only).
+   * @default 10000
+   */
+  maxChannels?: number;
   /**
    * How long (ms) a publish id is remembered for dedup (default broker only).
    * @default 120000
@@ -198,6 +217,9 @@ export const serverDefaults = {
   path: '/rt',
   historySize: 1000,
   historyTtl: 300_000,
+  maxHistoryBytes: 1_048_576,
+  maxTotalHistoryBytes: 67_108_864,
+  maxChannels: 10_000,
   dedupTtl: 120_000,
   heartbeat: 25_000,
   allowOrigins: [] as readonly string[],
@@ -260,7 +282,16 @@ export function resolveServerOptions(options: ServerOptions = {}): ResolvedServe
   const historySize = whole('historySize', options.historySize, d.historySize, 0);
   const historyTtl = whole('historyTtl', options.historyTtl, d.historyTtl, 0, Number.MAX_SAFE_INTEGER);
   const dedupTtl = whole('dedupTtl', options.dedupTtl, d.dedupTtl, 0, Number.MAX_SAFE_INTEGER);
-  const broker = options.broker ?? memoryBroker({ historySize, historyTtl, dedupTtl });
+  const maxHistoryBytes = whole('maxHistoryBytes', options.maxHistoryBytes, d.maxHistoryBytes, 0, Number.MAX_SAFE_INTEGER);
+  const maxTotalHistoryBytes = whole(
+    'maxTotalHistoryBytes',
+    options.maxTotalHistoryBytes,
+    d.maxTotalHistoryBytes,
+    0,
+    Number.MAX_SAFE_INTEGER,
+  );
+  const maxChannels = whole('maxChannels', options.maxChannels, d.maxChannels, 1);
+  const broker = options.broker ?? memoryBroker({ historySize, historyTtl, maxHistoryBytes, maxTotalHistoryBytes, maxChannels, dedupTtl });
   const maxMessageSize = whole('maxMessageSize', options.maxMessageSize, d.maxMessageSize, 64);
   if (typeof broker.publish !== 'function' || typeof broker.subscribe !== 'function' || typeof broker.read !== 'function') {
     fail('broker', 'a Broker (publish, read, subscribe, health, close)', broker);

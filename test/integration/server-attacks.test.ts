@@ -189,3 +189,38 @@ describe('bytes in flight inbound', () => {
     expect(c.messages.flat().some((f) => f.type === 'bye')).toBe(false);
   });
 });
+
+describe('history budgets (memory broker)', () => {
+  it.each(transports)(
+    '%s: history over maxTotalHistoryBytes is evicted oldest first, and a resume from before it gets a gap',
+    async (transport) => {
+      const { url, server } = await start({ maxTotalHistoryBytes: 100_000 });
+      let epoch = '';
+      for (let i = 1; i <= 10; i++) ({ epoch } = await server.publish('big', 'x'.repeat(30_000)));
+      const c = await connectRaw(transport, url);
+      await c.send([{ type: 'sub', channel: 'big', since: { epoch, seq: 1 } }]);
+      const gap = await c.frame('gap');
+      expect(gap).toMatchObject({ reason: 'window', seq: 7, from: { epoch, seq: 1 } });
+      await c.frame('msg', (m) => m.seq === 10);
+      expect(
+        c.messages
+          .flat()
+          .filter((f) => f.type === 'msg')
+          .map((f) => (f as { seq: number }).seq),
+      ).toEqual([8, 9, 10]);
+    },
+  );
+
+  it('channels past maxChannels evict idle ones; a resume of an evicted channel gets a gap, never an old seq again', async () => {
+    const { url, server } = await start({ maxChannels: 10 });
+    const { epoch } = await server.publish('first', 'old');
+    for (let i = 0; i < 20; i++) await server.publish(`spam-${i}`, i);
+    const c = await connectRaw('websocket', url);
+    await c.send([{ type: 'sub', channel: 'first', since: { epoch, seq: 1 } }]);
+    const gap = await c.frame('gap');
+    expect(gap.reason).toBe('window');
+    const next = await server.publish('first', 'new');
+    expect(next.seq).toBeGreaterThan(1);
+    expect((await c.frame('msg')).data).toBe('new');
+  });
+});
