@@ -149,6 +149,27 @@ export interface ServerOptions<Principal = unknown> {
    */
   maxConnectionsPerIp?: number;
   /**
+   * Most open sockets (HTTP requests, SSE streams, WebSockets, idle keep-alives) from one IP
+   * address when the server runs standalone (`listen`); one more is answered 429
+   * `TOO_MANY_CONNECTIONS` and closed. With `attach`, limit sockets on your own server.
+   * @default 256
+   */
+  maxSocketsPerIp?: number;
+  /**
+   * Time (ms) a client has to send a request's headers when the server runs standalone
+   * (`listen`), checked every second: a slowloris socket is closed (408) within about this
+   * long. At most `requestTimeout`. With `attach`, set `headersTimeout` on your own server.
+   * @default 5000
+   */
+  headersTimeout?: number;
+  /**
+   * Time (ms) a client has to send a whole request, body included, when the server runs
+   * standalone (`listen`); an SSE stream or a held poll is not cut by it (their requests end
+   * at once). With `attach`, set `requestTimeout` on your own server.
+   * @default 10000
+   */
+  requestTimeout?: number;
+  /**
    * Unsent bytes (WebSocket buffer, SSE write buffer, unacknowledged long-poll frames) beyond
    * which a client counts as slow. A send that finds the client caught up (at most this much
    * unsent), or that carries a resume's replay, goes out whole however large (up to 64 times
@@ -175,7 +196,8 @@ export interface ServerOptions<Principal = unknown> {
    */
   longPollHold?: number;
   /**
-   * Time (ms) a WebSocket has to send `hello`, and an SSE ticket (`cid`) has to open its stream.
+   * Time (ms) a WebSocket has to send `hello`, an SSE ticket (`cid`) has to open its stream,
+   * and a long-poll connection has to make its first poll (else it ends and frees its IP slot).
    * @default 10000
    */
   handshakeTimeout?: number;
@@ -205,6 +227,9 @@ export interface ResolvedServerOptions {
   publishBurst: number;
   maxInboundBytes: number;
   maxConnectionsPerIp: number;
+  maxSocketsPerIp: number;
+  headersTimeout: number;
+  requestTimeout: number;
   maxSendBuffer: number;
   maxBatchSize: number;
   longPollHold: number;
@@ -231,6 +256,9 @@ export const serverDefaults = {
   publishBurst: 200,
   maxInboundBytes: 4_194_304,
   maxConnectionsPerIp: 100,
+  maxSocketsPerIp: 256,
+  headersTimeout: 5000,
+  requestTimeout: 10_000,
   maxSendBuffer: 1_048_576,
   maxBatchSize: 262_144,
   longPollHold: 20_000,
@@ -290,6 +318,9 @@ export function resolveServerOptions(options: ServerOptions = {}): ResolvedServe
     0,
     Number.MAX_SAFE_INTEGER,
   );
+  const requestTimeout = whole('requestTimeout', options.requestTimeout, d.requestTimeout, 100);
+  // Node refuses a header timeout longer than the request timeout.
+  const headersTimeout = whole('headersTimeout', options.headersTimeout, Math.min(d.headersTimeout, requestTimeout), 100, requestTimeout);
   const maxChannels = whole('maxChannels', options.maxChannels, d.maxChannels, 1);
   const broker = options.broker ?? memoryBroker({ historySize, historyTtl, maxHistoryBytes, maxTotalHistoryBytes, maxChannels, dedupTtl });
   const maxMessageSize = whole('maxMessageSize', options.maxMessageSize, d.maxMessageSize, 64);
@@ -316,6 +347,9 @@ export function resolveServerOptions(options: ServerOptions = {}): ResolvedServe
     publishBurst: whole('publishBurst', options.publishBurst, d.publishBurst, 100),
     maxInboundBytes: whole('maxInboundBytes', options.maxInboundBytes, d.maxInboundBytes, 1024, Number.MAX_SAFE_INTEGER),
     maxConnectionsPerIp: whole('maxConnectionsPerIp', options.maxConnectionsPerIp, d.maxConnectionsPerIp, 1),
+    maxSocketsPerIp: whole('maxSocketsPerIp', options.maxSocketsPerIp, d.maxSocketsPerIp, 1),
+    headersTimeout,
+    requestTimeout,
     maxSendBuffer: whole('maxSendBuffer', options.maxSendBuffer, d.maxSendBuffer, 1024, Number.MAX_SAFE_INTEGER),
     maxBatchSize: whole(
       'maxBatchSize',

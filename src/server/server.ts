@@ -11,6 +11,7 @@ import { clientIp } from './limits.js';
 import { LongPollEndpoint, httpPollReply } from './long-polling-endpoint.js';
 import { resolveServerOptions, type ServerOptions } from './options.js';
 import { originAllowed, setCorsHeaders } from './origin.js';
+import { limitSocketsPerIp } from './socket-limit.js';
 import { SseEndpoint } from './sse-endpoint.js';
 import { WebSocketEndpoint, refuseUpgrade } from './websocket-endpoint.js';
 
@@ -222,12 +223,21 @@ export function createServer<Principal = unknown>(options: ServerOptions<Princip
     async listen(port = 0, host) {
       if (ownServer) throw new Error('listen: this server is already listening');
       const fallback = resolved.fallback;
-      const server = createHttpServer((req, res) => {
-        if (handleRequest(req, res)) return;
-        if (fallback) fallback(req, res);
-        else sendError(res, 404, ErrorCode.NOT_FOUND, 'Not found');
-      });
+      const server = createHttpServer(
+        {
+          headersTimeout: resolved.headersTimeout,
+          requestTimeout: resolved.requestTimeout,
+          // Node checks both timeouts every 30 s by default, which let a slowloris socket live 95 s.
+          connectionsCheckingInterval: 1000,
+        },
+        (req, res) => {
+          if (handleRequest(req, res)) return;
+          if (fallback) fallback(req, res);
+          else sendError(res, 404, ErrorCode.NOT_FOUND, 'Not found');
+        },
+      );
       ownServer = server;
+      attached.push(limitSocketsPerIp(server, resolved.maxSocketsPerIp));
       mount(server, false);
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);

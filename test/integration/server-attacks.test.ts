@@ -1,6 +1,7 @@
 // Issue 11's attacks, each at the size that showed it: one client must never take the server,
 // or any other client, down.
-import { afterEach, describe, expect, it } from 'vitest';
+import { createConnection, type Socket } from 'node:net';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import type { ServerFrame } from '../../src/protocol/index.js';
 import type { ServerOptions } from '../../src/server.js';
 import { connectRaw, http, startServer, transports, type TestServer } from '../helpers/server.js';
@@ -222,5 +223,71 @@ describe('history budgets (memory broker)', () => {
     const next = await server.publish('first', 'new');
     expect(next.seq).toBeGreaterThan(1);
     expect((await c.frame('msg')).data).toBe('new');
+  });
+});
+
+/** A raw TCP socket to the server, resolving when connected; `closed` settles when the server ends it. */
+async function rawSocket(url: string): Promise<{ socket: Socket; closed: Promise<string> }> {
+  const { port } = new URL(url);
+  const socket = createConnection({ host: '127.0.0.1', port: Number(port) });
+  let received = '';
+  socket.setEncoding('utf8');
+  socket.on('data', (chunk: string) => (received += chunk));
+  socket.on('error', () => undefined);
+  const closed = new Promise<string>((resolve) => socket.once('close', () => resolve(received)));
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('error', reject);
+  });
+  onTestFinished(() => void socket.destroy());
+  return { socket, closed };
+}
+
+describe('sockets and slow requests', () => {
+  it('a slowloris socket (headers never finished) is closed within about headersTimeout', async () => {
+    const { url } = await start({ headersTimeout: 500, requestTimeout: 1000 });
+    const { socket, closed } = await rawSocket(url);
+    socket.write('GET /rt/health HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+    const trickle = setInterval(() => socket.write('X-Slow: 1\r\n'), 100);
+    const startedAt = Date.now();
+    const answer = await closed;
+    clearInterval(trickle);
+    expect(Date.now() - startedAt).toBeLessThan(3000);
+    expect(answer).toMatch(/^HTTP\/1\.1 408/);
+  });
+
+  it('maxSocketsPerIp: one socket too many from an address is answered 429 and closed; a freed one lets the next in', async () => {
+    const { url } = await start({ maxSocketsPerIp: 3 });
+    const held = [await rawSocket(url), await rawSocket(url), await rawSocket(url)];
+    const extra = await rawSocket(url);
+    expect(await extra.closed).toMatch(/^HTTP\/1\.1 429[\s\S]*TOO_MANY_CONNECTIONS/);
+    held[0]!.socket.destroy();
+    await held[0]!.closed;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const next = await rawSocket(url);
+    next.socket.write('GET /rt/health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n');
+    expect(await next.closed).toMatch(/^HTTP\/1\.1 200/);
+  });
+
+  it('long-poll tickets never polled expire after handshakeTimeout and give their address slot back', async () => {
+    const { url } = await start({ handshakeTimeout: 300, maxConnectionsPerIp: 2 });
+    const connect = () => http(`${url}/connect`, { method: 'POST', body: JSON.stringify({ v: 1, transport: 'longpoll' }) });
+    const first = await connect();
+    expect((await connect()).status).toBe(200);
+    expect(await connect()).toMatchObject({ status: 429, body: { error: { code: 'TOO_MANY_CONNECTIONS' } } });
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect((await connect()).status).toBe(200);
+    // The abandoned ticket is forgotten.
+    const { cid, key } = first.body as { cid: string; key: string };
+    const late = await http(`${url}/poll?cid=${cid}&ack=0`, { headers: { Authorization: `Bearer ${key}` } });
+    expect(late).toMatchObject({ status: 404, body: { error: { code: 'UNKNOWN_CONNECTION' } } });
+  });
+
+  it('a polled long-poll connection is not cut by the ticket expiry', async () => {
+    const { url } = await start({ handshakeTimeout: 200, heartbeat: 2000 });
+    const c = await connectRaw('longpoll', url);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await c.send([{ type: 'ping' }]);
+    await c.frame('pong');
   });
 });
