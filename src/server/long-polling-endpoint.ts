@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { CloseCode, ErrorCode, type ServerFrame } from '../protocol/index.js';
+import { CloseCode, ErrorCode, type ByeFrame, type ServerFrame } from '../protocol/index.js';
 import { fittingCount, type Connection, type ConnectionSink } from './connection.js';
 import type { ServerContext } from './context.js';
 
@@ -82,17 +82,17 @@ class LongPollSink implements ConnectionSink {
     return this.bytes;
   }
 
-  end(code: number, reason: string): void {
+  end(bye: ByeFrame): void {
     if (this.ended) return;
     this.ended = true;
     // A slow consumer's backlog is what got it dropped; it only needs to hear why, whatever
     // part of the backlog it has already seen.
-    if (code === CloseCode.SLOW_CONSUMER) {
+    if (bye.code === CloseCode.SLOW_CONSUMER) {
       this.frames = [];
       this.bytes = 0;
       this.byeOnly = true;
     }
-    this.push(JSON.stringify({ type: 'bye', code, reason }));
+    this.push(JSON.stringify(bye));
     this.answer();
     // Keep the bye around for a poll that is on its way, then forget the connection.
     this.armExpiry();

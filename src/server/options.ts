@@ -202,6 +202,13 @@ export interface ServerOptions<Principal = unknown> {
    */
   handshakeTimeout?: number;
   /**
+   * Reconnects per second this node aims at when it restarts (`close()`, SIGTERM): the `bye`
+   * (1012) tells every client to wait a random time within `spread` ms before reconnecting,
+   * where `spread` = 1000 × connections held / this, at least 5000 and at most 60000.
+   * @default 200
+   */
+  restartReconnectRate?: number;
+  /**
    * Handles requests outside `path` when the server runs standalone (`listen`). Unset: 404 JSON.
    * @default undefined
    */
@@ -234,6 +241,7 @@ export interface ResolvedServerOptions {
   maxBatchSize: number;
   longPollHold: number;
   handshakeTimeout: number;
+  restartReconnectRate: number;
   fallback: ServerOptions['fallback'];
 }
 
@@ -263,6 +271,7 @@ export const serverDefaults = {
   maxBatchSize: 262_144,
   longPollHold: 20_000,
   handshakeTimeout: 10_000,
+  restartReconnectRate: 200,
 } as const;
 
 /**
@@ -360,6 +369,7 @@ export function resolveServerOptions(options: ServerOptions = {}): ResolvedServe
     ),
     longPollHold: whole('longPollHold', options.longPollHold, d.longPollHold, 10),
     handshakeTimeout: whole('handshakeTimeout', options.handshakeTimeout, d.handshakeTimeout, 10),
+    restartReconnectRate: whole('restartReconnectRate', options.restartReconnectRate, d.restartReconnectRate, 1),
     fallback: optionalFunction('fallback', options.fallback),
   };
 }

@@ -199,7 +199,9 @@ export function createServer<Principal = unknown>(options: ServerOptions<Princip
     context.stopping = true;
     sse.close();
     for (const stop of [...context.stopHooks]) stop();
-    for (const connection of [...context.connections.values()]) connection.close(CloseCode.SERVICE_RESTART, 'server restart');
+    // Counted before any closes: the window is sized by how many clients this node holds.
+    const spread = context.restartSpread();
+    for (const connection of [...context.connections.values()]) connection.close(CloseCode.SERVICE_RESTART, 'server restart', spread);
     websocket.close();
     cluster?.close();
     while (context.closing.size > 0) await Promise.allSettled([...context.closing]);

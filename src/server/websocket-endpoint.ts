@@ -158,12 +158,12 @@ export class WebSocketEndpoint {
       pingsWhenIdle: true,
       write: (message) => ws.send(message),
       pendingBytes: () => ws.bufferedAmount,
-      end: (code, reason) => {
+      end: (bye) => {
         if (ws.readyState === ws.CLOSED) return;
         // The same `bye` as on SSE and long polling, so a client learns why from a frame
         // whatever its platform reports of the close code.
-        if (ws.readyState === ws.OPEN) ws.send(encodeWire([{ type: 'bye', code, reason }]));
-        ws.close(code, reason.slice(0, 120));
+        if (ws.readyState === ws.OPEN) ws.send(encodeWire([bye]));
+        ws.close(bye.code, bye.reason.slice(0, 120));
         // A slow or vanished peer may never finish the close handshake.
         const cut = setTimeout(() => ws.terminate(), CLOSE_GRACE_MS);
         ws.once('close', () => clearTimeout(cut));

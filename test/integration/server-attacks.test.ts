@@ -291,3 +291,32 @@ describe('sockets and slow requests', () => {
     await c.frame('pong');
   });
 });
+
+describe('restart herd', () => {
+  it('the bye for 1012 carries the window to spread reconnects over, sized by the connections held, on every transport', async () => {
+    const { url, server } = await start({ restartReconnectRate: 1 });
+    const clients = [];
+    for (let i = 0; i < 8; i++) for (const transport of transports) clients.push(await connectRaw(transport, url));
+    // Long polls get their bye through a pending poll: let each make its next one.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // 24 connections at 1 reconnect a second: a 24 s window.
+    void server.close();
+    for (const c of clients) {
+      const bye = await c.frame('bye').catch((error: Error) => {
+        throw new Error(`${c.transport}: ${error.message}`);
+      });
+      expect(bye, c.transport).toMatchObject({ code: 1012, spread: 24_000 });
+    }
+    t = undefined;
+  });
+
+  it('other byes carry no window', async () => {
+    const { url } = await start({ publishRate: 1, publishBurst: 100 });
+    const c = await connectRaw('websocket', url);
+    await c.send(pubs(0, 100));
+    await c.send(pubs(100, 1));
+    const bye = await c.frame('bye');
+    expect(bye.code).toBe(1008);
+    expect(bye.spread).toBeUndefined();
+  });
+});
