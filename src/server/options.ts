@@ -43,7 +43,7 @@ export interface ServerOptions<Principal = unknown> {
   /**
    * Bytes of history kept per channel, counting each message's data as UTF-8 JSON; the oldest
    * messages go first, and a resume from before them gets a `gap` (default broker only).
-   * @default 1048576
+   * @default 8388608
    */
   maxHistoryBytes?: number;
   /**
@@ -250,7 +250,7 @@ export const serverDefaults = {
   path: '/rt',
   historySize: 1000,
   historyTtl: 300_000,
-  maxHistoryBytes: 1_048_576,
+  maxHistoryBytes: 8_388_608,
   maxTotalHistoryBytes: 67_108_864,
   maxChannels: 10_000,
   dedupTtl: 120_000,

@@ -16,7 +16,7 @@ export interface MemoryBrokerOptions {
   /**
    * Bytes of history kept per channel (each message counts the UTF-8 bytes of its data's JSON);
    * the oldest messages go first.
-   * @default 1048576 (1 MiB)
+   * @default 8388608 (8 MiB)
    */
   maxHistoryBytes?: number;
   /**
@@ -92,7 +92,7 @@ function jsonBytes(data: unknown): number {
 export function memoryBroker(options: MemoryBrokerOptions = {}): Broker {
   const historySize = positive('historySize', options.historySize, 1000);
   const historyTtl = positive('historyTtl', options.historyTtl, 300_000);
-  const maxHistoryBytes = positive('maxHistoryBytes', options.maxHistoryBytes, 1_048_576);
+  const maxHistoryBytes = positive('maxHistoryBytes', options.maxHistoryBytes, 8_388_608);
   const maxTotalHistoryBytes = positive('maxTotalHistoryBytes', options.maxTotalHistoryBytes, 67_108_864);
   const maxChannels = positive('maxChannels', options.maxChannels, 10_000);
   const dedupTtl = positive('dedupTtl', options.dedupTtl, 120_000);
