@@ -21,6 +21,8 @@ export const ErrorCode = {
   TOO_MANY_SUBSCRIPTIONS: 'TOO_MANY_SUBSCRIPTIONS',
   /** A wire message held more frames than the server accepts in one message. */
   TOO_MANY_FRAMES: 'TOO_MANY_FRAMES',
+  /** The connection published faster than the server's `publishRate`; a close 1008 follows. */
+  RATE_LIMITED: 'RATE_LIMITED',
   /** HTTP: the request's Origin is not on the server's allowlist. */
   ORIGIN_NOT_ALLOWED: 'ORIGIN_NOT_ALLOWED',
   /** HTTP: the client's IP address already holds the maximum number of connections. */
@@ -49,7 +51,10 @@ export const CloseCode = {
   NORMAL: 1000,
   /** The peer sent something that breaks the protocol and cannot go on. */
   PROTOCOL_ERROR: 1002,
-  /** The client sent frames faster than the server could handle them (a backlog over its limit). */
+  /**
+   * The client broke a budget: it published faster than `publishRate`, or sent more than the
+   * server had handled yet (`maxInboundBytes`, or 16 × maxFramesPerMessage frames).
+   */
   POLICY_VIOLATION: 1008,
   /** A wire message exceeded the size limit. */
   TOO_LARGE: 1009,

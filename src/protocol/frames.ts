@@ -92,6 +92,12 @@ export interface ByeFrame {
   type: 'bye';
   code: number;
   reason: string;
+  /**
+   * With 1012 (restart): the window in ms over which the client should spread its reconnect
+   * (wait a uniformly random time in [0, spread) first), so a node's clients don't all return
+   * at once. Older servers don't send it.
+   */
+  spread?: number;
 }
 
 // ---- both ways -------------------------------------------------------------

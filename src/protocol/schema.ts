@@ -23,7 +23,7 @@ export const serverFrames = {
   msg: { channel: 's', epoch: 's', seq: 'n', data: 'd' },
   ack: { id: 'i', channel: 's', epoch: 's', seq: 'n' },
   error: { code: 's', message: 'x', id: 'i?', channel: 's?' },
-  bye: { code: 'n', reason: 'x' },
+  bye: { code: 'n', reason: 'x', spread: 'n?' },
   ping: {},
   pong: {},
 } as const;

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { CloseCode, ErrorCode } from '../protocol/index.js';
+import { CloseCode, ErrorCode, type ByeFrame } from '../protocol/index.js';
 import type { NodeBus } from './brokers/broker.js';
 import { deliverSend } from './connect-endpoint.js';
 import { fittingCount, type Connection, type ConnectionSink } from './connection.js';
@@ -30,7 +30,7 @@ type BusMessage =
    */
   | { t: 'data'; from: string; rid: number; texts: string[]; first: boolean; replay: boolean }
   /** A relayed stream ends with a `bye`. */
-  | { t: 'end'; rid: number; code: number; reason: string };
+  | { t: 'end'; rid: number; bye: ByeFrame };
 
 type Answer = Extract<BusMessage, { t: 'res' }>;
 
@@ -142,7 +142,7 @@ export class Cluster {
     };
     const stop = () => {
       abandon();
-      if (open) sink.end(CloseCode.SERVICE_RESTART, 'server restart');
+      if (open) sink.end(this.context.restartBye());
       else gone(res);
     };
     this.context.stopHooks.add(stop);
@@ -154,7 +154,7 @@ export class Cluster {
           writeAnswer(res, message);
         } else if (message.t === 'end') {
           finish();
-          sink.end(message.code, message.reason);
+          sink.end(message.bye);
         } else if (message.t === 'data') {
           if (!open) {
             open = true;
@@ -169,7 +169,7 @@ export class Cluster {
           slow.flushed(res.writableLength);
           if (tooSlow) {
             abandon();
-            sink.end(CloseCode.SLOW_CONSUMER, 'slow consumer: send buffer over maxSendBuffer');
+            sink.end({ type: 'bye', code: CloseCode.SLOW_CONSUMER, reason: 'slow consumer: send buffer over maxSendBuffer' });
           } else {
             watch(2 * heartbeat + RELAY_MARGIN_MS);
           }
@@ -326,11 +326,11 @@ export class Cluster {
       },
       // The relaying node watches its own buffer and drops a slow consumer itself.
       pendingBytes: () => 0,
-      end: (code, reason) => {
+      end: (bye) => {
         // What the last flush wrote goes before the end.
         relay();
         this.streams.delete(key);
-        this.reply(from, { t: 'end', rid, code, reason });
+        this.reply(from, { t: 'end', rid, bye });
       },
     };
   }

@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCode, PROTOCOL_VERSION, decodeWire, isProblem } from '../protocol/index.js';
 import type { ServerContext } from './context.js';
-import { acceptFrames, fitFrames, maxWireSize, receiveFrames } from './inbound.js';
+import { acceptFrames, maxWireSize, receiveFrames, screenFrames } from './inbound.js';
+import { withinDepth } from './json-depth.js';
 import { clientIp } from './limits.js';
 import type { LongPollEndpoint } from './long-polling-endpoint.js';
 import type { SseEndpoint } from './sse-endpoint.js';
@@ -33,6 +34,9 @@ export async function handleConnect(
   const parsed = parseJson(text);
   if (!parsed.ok) return sendError(res, 400, ErrorCode.BAD_JSON, 'Body is not valid JSON');
   const value = parsed.value;
+  const { maxJsonDepth } = context.options;
+  if (!withinDepth(value, maxJsonDepth))
+    return sendError(res, 400, ErrorCode.BAD_JSON, `Body nests deeper than maxJsonDepth (${maxJsonDepth} levels)`);
   const { v, transport } = (typeof value === 'object' && value !== null ? value : {}) as { v?: unknown; transport?: unknown };
   if (typeof v !== 'number' || (transport !== 'sse' && transport !== 'longpoll')) {
     return sendError(res, 400, ErrorCode.BAD_FRAME, 'Body must be { "v": 1, "transport": "sse" | "longpoll" }');
@@ -72,7 +76,7 @@ export function deliverSend(context: ServerContext, cid: string, text: string): 
   const frames = decodeWire(text);
   if (isProblem(frames)) return { status: 400, code: frames.problem, message: frames.message };
   if (acceptFrames(connection, frames, context.options))
-    receiveFrames(connection, fitFrames(connection, frames, text, context.options), context);
+    receiveFrames(connection, screenFrames(connection, frames, text, context.options), Buffer.byteLength(text), context);
   return { status: 204 };
 }
 

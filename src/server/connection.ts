@@ -1,5 +1,4 @@
-import { CloseCode, type ServerFrame } from '../protocol/index.js';
-import type { Subscription } from './hub.js';
+import { CloseCode, type ByeFrame, type ServerFrame } from '../protocol/index.js';
 import { SlowConsumerCheck } from './slow-consumer.js';
 import type { ServerTransport } from './options.js';
 
@@ -18,8 +17,11 @@ export interface ConnectionSink {
   write(text: string, frames: readonly ServerFrame[], replay: boolean): void;
   /** Bytes written but not yet taken by the client. */
   pendingBytes(): number;
-  /** Ends the transport with a close code (a `bye` frame where the transport has no close code). */
-  end(code: number, reason: string): void;
+  /**
+   * Ends the transport with `bye`: sent as a frame on every transport (it says why, and may
+   * say more, whatever the platform reports), and as the close code where there is one.
+   */
+  end(bye: ByeFrame): void;
 }
 
 /** Whether a frame can be written as JSON (a broker could hand back a cycle or a BigInt). */
@@ -84,8 +86,6 @@ export function batchFrames(frames: readonly ServerFrame[], max: number): [text:
  * browsers pay per WebSocket frame, SSE event and HTTP response.
  */
 export class Connection {
-  /** Per-channel state owned by the hub, keyed by channel name. */
-  readonly subscriptions = new Map<string, Subscription>();
   /** Serialises the handling of this connection's incoming wire messages. */
   inbox: Promise<void> = Promise.resolve();
   /** Serialises this connection's publishes, each retried here while the broker fails it. */
@@ -156,8 +156,11 @@ export class Connection {
     this.probeTimer?.refresh();
   }
 
-  /** Ends the connection once; queued frames go out first unless the client is too slow to take them. */
-  close(code: number, reason: string): void {
+  /**
+   * Ends the connection once; queued frames go out first unless the client is too slow to take
+   * them. `spread` (ms), for a restart, is the window the client should spread its reconnect over.
+   */
+  close(code: number, reason: string, spread?: number): void {
     if (this.isClosed) return;
     if (code !== CloseCode.SLOW_CONSUMER) this.flush(true);
     // The last flush may itself have closed the connection (its buffer overflowed).
@@ -169,7 +172,7 @@ export class Connection {
     clearTimeout(this.probeTimer);
     this.queue = [];
     this.onClosed(this);
-    this.sink.end(code, reason);
+    this.sink.end(spread === undefined ? { type: 'bye', code, reason } : { type: 'bye', code, reason, spread });
   }
 
   /** Writes what is queued; `closing` when close() calls it (it then keeps its own code). */

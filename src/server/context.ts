@@ -1,11 +1,12 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { PROTOCOL_VERSION } from '../protocol/index.js';
+import { CloseCode, PROTOCOL_VERSION, type ByeFrame } from '../protocol/index.js';
 import { Connection, type ConnectionSink } from './connection.js';
 import { Hub } from './hub.js';
 import type { InboundContext } from './inbound.js';
 import { IpLimiter } from './limits.js';
 import type { ResolvedServerOptions, ServerTransport } from './options.js';
+import { restartSpread } from './restart-spread.js';
 
 /** Outcome of the `authenticate` hook. */
 export type AuthResult = { ok: true; principal: unknown } | { ok: false };
@@ -86,6 +87,16 @@ export class ServerContext implements InboundContext {
     const expected = Buffer.from(this.connectionKey(cid));
     const given = Buffer.from(presented ?? '');
     return given.length === expected.length && timingSafeEqual(given, expected);
+  }
+
+  /** The window (ms) this node's clients should spread their reconnects over when it restarts now. */
+  restartSpread(): number {
+    return restartSpread(this.connections.size, this.options.restartReconnectRate);
+  }
+
+  /** The `bye` of a restart, with its spread. */
+  restartBye(): ByeFrame {
+    return { type: 'bye', code: CloseCode.SERVICE_RESTART, reason: 'server restart', spread: this.restartSpread() };
   }
 
   /** Registers a promise that settles when a transport has finished closing. */

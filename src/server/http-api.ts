@@ -1,9 +1,10 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCode } from '../protocol/index.js';
+import { errorMessage } from './broker-failure.js';
 import type { ServerContext } from './context.js';
-import { errorMessage } from './hub.js';
 import { answerBodyError, bearerToken, parseJson, readBody, sendError, sendJson } from './http-util.js';
+import { withinDepth } from './json-depth.js';
 
 /** What a publish through the server produced. */
 export interface PublishAck {
@@ -22,14 +23,20 @@ const validChannel = (value: unknown): value is string => typeof value === 'stri
 const validId = (value: unknown): value is string => typeof value === 'string' && value.length >= 1 && value.length <= 64;
 
 /**
- * Publishes through the broker, checking the same rules as a `pub` frame: `data` must be JSON
- * (TypeError) of at most `maxMessageSize` bytes encoded (RangeError). What the broker stores is
- * the JSON of `data`, so a value that can't be sent (a cycle, a function) never reaches a client.
+ * The JSON text of `data` to publish, after the same rules as a `pub` frame: `data` must be
+ * JSON nested at most `maxJsonDepth - 1` levels (TypeError) of at most `maxMessageSize` bytes
+ * encoded (RangeError).
  */
-export async function publish(context: ServerContext, channel: string, data: unknown, id?: string): Promise<PublishAck> {
+function publishable(context: ServerContext, channel: string, data: unknown, id: string | undefined): string {
   if (!validChannel(channel)) throw new TypeError('publish: channel must be a string of 1–256 characters');
   if (data === undefined) throw new TypeError('publish: data is required (use null for nothing)');
   if (id !== undefined && !validId(id)) throw new TypeError('publish: id must be a string of 1–64 characters');
+  const { maxJsonDepth, maxMessageSize } = context.options;
+  // Checked before encoding: a value nested thousands of levels deep throws there, and one a
+  // little less deep would throw later, on a flush to every subscriber.
+  if (!withinDepth(data, maxJsonDepth - 1)) {
+    throw new TypeError(`publish: data nests deeper than maxJsonDepth - 1 (${maxJsonDepth - 1} levels)`);
+  }
   let text: string | undefined;
   try {
     text = JSON.stringify(data);
@@ -37,11 +44,24 @@ export async function publish(context: ServerContext, channel: string, data: unk
     // A cycle or a BigInt: reported below like a function or a symbol.
   }
   if (text === undefined) throw new TypeError('publish: data must be JSON (no cycles, functions, symbols or BigInts)');
-  const { maxMessageSize } = context.options;
   const size = Buffer.byteLength(text);
   if (size > maxMessageSize) throw new RangeError(`publish: data of ${size} bytes exceeds maxMessageSize (${maxMessageSize})`);
+  return text;
+}
+
+/** Stores the JSON `text` of a checked publish; what the broker gets is always re-encodable. */
+async function store(context: ServerContext, channel: string, text: string, id: string | undefined): Promise<PublishAck> {
   const result = await context.options.broker.publish(channel, JSON.parse(text), id);
   return { channel, seq: result.seq, epoch: result.epoch };
+}
+
+/**
+ * Publishes through the broker, checking the same rules as a `pub` frame (see
+ * {@link publishable}). What the broker stores is the JSON of `data`, so a value that can't be
+ * sent (a cycle, a function, a nesting too deep to encode again) never reaches a client.
+ */
+export async function publish(context: ServerContext, channel: string, data: unknown, id?: string): Promise<PublishAck> {
+  return store(context, channel, publishable(context, channel, data, id), id);
 }
 
 /** `POST {path}/publish` for backends: `Authorization: Bearer <apiKey>`, body `{ channel, data, id? }`. */
@@ -66,6 +86,9 @@ export async function handlePublish(req: IncomingMessage, res: ServerResponse, c
   const parsed = parseJson(text);
   if (!parsed.ok) return sendError(res, 400, ErrorCode.BAD_JSON, 'Body is not valid JSON');
   const value = parsed.value;
+  const { maxJsonDepth } = context.options;
+  if (!withinDepth(value, maxJsonDepth))
+    return sendError(res, 400, ErrorCode.BAD_JSON, `Body nests deeper than maxJsonDepth (${maxJsonDepth} levels)`);
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return sendError(res, 400, ErrorCode.BAD_FRAME, 'Body must be a JSON object { "channel": string, "data": any, "id"?: string }');
   }
@@ -76,8 +99,16 @@ export async function handlePublish(req: IncomingMessage, res: ServerResponse, c
   if (!validChannel(channel)) return sendError(res, 400, ErrorCode.BAD_FRAME, '"channel" must be a string of 1–256 characters');
   if (data === undefined) return sendError(res, 400, ErrorCode.BAD_FRAME, '"data" is required (use null for nothing)');
   if (id !== undefined && !validId(id)) return sendError(res, 400, ErrorCode.BAD_FRAME, '"id" must be a string of 1–64 characters');
+  let checked: string;
   try {
-    sendJson(res, 200, await publish(context, channel, data, id));
+    checked = publishable(context, channel, data, id);
+  } catch (error) {
+    // About the body, never a 503 that a backend would retry forever.
+    if (error instanceof RangeError) return sendError(res, 413, ErrorCode.FRAME_TOO_LARGE, error.message);
+    return sendError(res, 400, ErrorCode.BAD_FRAME, errorMessage(error));
+  }
+  try {
+    sendJson(res, 200, await store(context, channel, checked, id));
   } catch (error) {
     sendError(res, 503, ErrorCode.BROKER_UNAVAILABLE, `Publish failed: ${errorMessage(error)}`);
   }

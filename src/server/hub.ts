@@ -1,4 +1,5 @@
 import { ErrorCode, type Cursor, type GapFrame, type SubscribedFrame } from '../protocol/index.js';
+import { brokerRetryDelay, errorMessage } from './broker-failure.js';
 import type { Broker, ReadResult, StoredMessage } from './brokers/broker.js';
 import type { Connection } from './connection.js';
 
@@ -58,9 +59,6 @@ export interface ResumePlan {
 }
 
 const HEAD = Number.MAX_SAFE_INTEGER;
-/** Backoff (ms) of a subscribe the broker failed: first retry, and the cap. */
-const RETRY_FIRST = 250;
-const RETRY_MAX = 5_000;
 
 /**
  * Decides how to answer `sub` with `since` (PROTOCOL.md `sub` and `gap`). `read` is the broker's
@@ -98,6 +96,8 @@ export async function planResume(
  */
 export class Hub {
   private readonly feeds = new Map<string, ChannelFeed>();
+  /** Each connection's subscriptions by channel; a connection without any has no entry. */
+  private readonly subscriptions = new Map<Connection, Map<string, Subscription>>();
 
   constructor(private readonly broker: Broker) {}
 
@@ -106,15 +106,50 @@ export class Hub {
     return this.feeds.size;
   }
 
+  /** Number of channels `connection` is subscribed to (a subscribe waiting to be retried counts). */
+  subscriptionCount(connection: Connection): number {
+    return this.subscriptions.get(connection)?.size ?? 0;
+  }
+
+  /** Whether `connection` holds a subscription to `channel` (or one waiting to be retried). */
+  isSubscribed(connection: Connection, channel: string): boolean {
+    return this.subscriptions.get(connection)?.has(channel) ?? false;
+  }
+
+  private subscriptionOf(connection: Connection, channel: string): Subscription | undefined {
+    return this.subscriptions.get(connection)?.get(channel);
+  }
+
+  private hold(subscription: Subscription): void {
+    const { connection, channel } = subscription;
+    let held = this.subscriptions.get(connection);
+    if (!held) {
+      held = new Map();
+      this.subscriptions.set(connection, held);
+    }
+    held.set(channel, subscription);
+  }
+
+  /** Forgets `subscription` if it is still the one its connection holds for its channel. */
+  private release(subscription: Subscription): void {
+    const { connection, channel } = subscription;
+    const held = this.subscriptions.get(connection);
+    if (held?.get(channel) !== subscription) return;
+    held.delete(channel);
+    if (held.size === 0) this.subscriptions.delete(connection);
+  }
+
   /**
    * Subscribes `connection` to `channel` (replacing an existing subscription) and sends the
    * `subscribed`/`gap` frame, the replay, then live messages.
    */
   async subscribe(connection: Connection, channel: string, since: Cursor | undefined, attempt = 0): Promise<void> {
-    const previous = connection.subscriptions.get(channel);
+    // A closed connection has been dropped already: nothing would ever release what it held.
+    if (connection.closed) return;
+    const previous = this.subscriptionOf(connection, channel);
     if (previous) this.remove(previous);
     const subscription = new Subscription(connection, channel);
-    connection.subscriptions.set(channel, subscription);
+    this.hold(subscription);
     const feed = this.feed(channel);
     feed.subscribers.add(subscription);
     try {
@@ -154,24 +189,23 @@ export class Hub {
   private retryLater(connection: Connection, channel: string, since: Cursor | undefined, attempt: number): void {
     const waiting = new Subscription(connection, channel);
     waiting.active = false;
-    connection.subscriptions.set(channel, waiting);
-    const delay = Math.min(RETRY_MAX, RETRY_FIRST * 2 ** attempt) * (0.5 + Math.random() / 2);
+    this.hold(waiting);
     waiting.retry = setTimeout(() => {
-      if (connection.subscriptions.get(channel) !== waiting || connection.closed) return;
-      connection.subscriptions.delete(channel);
+      if (this.subscriptionOf(connection, channel) !== waiting || connection.closed) return;
+      this.release(waiting);
       void this.subscribe(connection, channel, since, attempt + 1);
-    }, delay);
+    }, brokerRetryDelay(attempt));
   }
 
   /** Ends `connection`'s subscription to `channel`, if any. */
   unsubscribe(connection: Connection, channel: string): void {
-    const subscription = connection.subscriptions.get(channel);
+    const subscription = this.subscriptionOf(connection, channel);
     if (subscription) this.remove(subscription);
   }
 
   /** Ends every subscription of a closing connection. */
   dropConnection(connection: Connection): void {
-    for (const subscription of [...connection.subscriptions.values()]) this.remove(subscription);
+    for (const subscription of [...(this.subscriptions.get(connection)?.values() ?? [])]) this.remove(subscription);
   }
 
   /** Ends every broker subscription. */
@@ -181,19 +215,20 @@ export class Hub {
       feed.unsubscribe?.();
     }
     this.feeds.clear();
+    for (const held of this.subscriptions.values()) for (const subscription of held.values()) clearTimeout(subscription.retry);
+    this.subscriptions.clear();
   }
 
   private remove(subscription: Subscription): void {
     subscription.active = false;
     clearTimeout(subscription.retry);
-    const { connection, channel } = subscription;
-    if (connection.subscriptions.get(channel) === subscription) connection.subscriptions.delete(channel);
-    const feed = this.feeds.get(channel);
+    this.release(subscription);
+    const feed = this.feeds.get(subscription.channel);
     if (!feed) return;
     feed.subscribers.delete(subscription);
     if (feed.subscribers.size === 0) {
       feed.closed = true;
-      this.feeds.delete(channel);
+      this.feeds.delete(feed.name);
       feed.unsubscribe?.();
     }
   }
@@ -272,6 +307,3 @@ export class Hub {
     }
   }
 }
-
-/** A short description of an unknown thrown value. */
-export const errorMessage = (error: unknown): string => (error instanceof Error ? error.message : String(error)).slice(0, 512);

@@ -10,8 +10,11 @@ import {
   type WireProblem,
 } from '../protocol/index.js';
 import type { Connection } from './connection.js';
-import { errorMessage, type Hub } from './hub.js';
+import { brokerRetryDelay, errorMessage } from './broker-failure.js';
+import type { Hub } from './hub.js';
+import { withinDepth } from './json-depth.js';
 import type { ResolvedServerOptions } from './options.js';
+import { TokenBucket } from './token-bucket.js';
 
 /** What handling a client frame needs from the server. */
 export interface InboundContext {
@@ -19,9 +22,6 @@ export interface InboundContext {
   options: ResolvedServerOptions;
 }
 
-/** Backoff (ms) of a publish the broker failed: first retry, and the cap. */
-const RETRY_FIRST = 250;
-const RETRY_MAX = 5_000;
 /** Waits without keeping the process alive (a closing server doesn't wait for retries). */
 const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
@@ -39,8 +39,8 @@ function refusal(code: ErrorCode, message: string, raw?: unknown): ErrorFrame {
 }
 
 /**
- * Splits a client wire message into frames. Returns the raw frames that fit `maxMessageSize`
- * (see {@link fitFrames}), or sends the error that refuses the whole message (bad JSON, not an
+ * Splits a client wire message into frames. Returns the raw frames that can be handled
+ * (see {@link screenFrames}), or sends the error that refuses the whole message (bad JSON, not an
  * array, too many frames) and returns undefined.
  */
 export function splitWire(connection: Connection, text: string, options: ResolvedServerOptions): unknown[] | undefined {
@@ -49,20 +49,29 @@ export function splitWire(connection: Connection, text: string, options: Resolve
     connection.send(refusal(decoded.problem, decoded.message));
     return undefined;
   }
-  return acceptFrames(connection, decoded, options) ? fitFrames(connection, decoded, text, options) : undefined;
+  return acceptFrames(connection, decoded, options) ? screenFrames(connection, decoded, text, options) : undefined;
 }
 
 /**
- * The frames of `text` that fit `maxMessageSize`. A large message may be a batch of fine frames
- * (a client resending its outbox after a reconnect): only the frames over the limit are refused,
- * each by its id or channel, so the client can settle them instead of resending them forever.
+ * The frames of `text` (a wire message that parsed to `frames`) that nest at most
+ * `maxJsonDepth` levels and fit `maxMessageSize`. A message may be a batch of fine frames (a
+ * client resending its outbox after a reconnect): only the frames that break a limit are
+ * refused, each by its id or channel, so the client can settle them instead of resending them
+ * forever. Every frame a client sends passes here, so what the server stores can always be
+ * encoded again.
  */
-export function fitFrames(connection: Connection, frames: unknown[], text: string, options: ResolvedServerOptions): unknown[] {
-  if (Buffer.byteLength(text) <= options.maxMessageSize) return frames;
+export function screenFrames(connection: Connection, frames: unknown[], text: string, options: ResolvedServerOptions): unknown[] {
+  const { maxJsonDepth, maxMessageSize } = options;
+  const small = Buffer.byteLength(text) <= maxMessageSize;
   return frames.filter((raw) => {
+    if (!withinDepth(raw, maxJsonDepth)) {
+      connection.send(refusal(ErrorCode.BAD_JSON, `Frame nests deeper than maxJsonDepth (${maxJsonDepth} levels)`, raw));
+      return false;
+    }
+    if (small) return true;
     const size = Buffer.byteLength(JSON.stringify(raw) ?? '');
-    if (size <= options.maxMessageSize) return true;
-    connection.send(refusal(ErrorCode.FRAME_TOO_LARGE, `Frame of ${size} bytes exceeds maxMessageSize (${options.maxMessageSize})`, raw));
+    if (size <= maxMessageSize) return true;
+    connection.send(refusal(ErrorCode.FRAME_TOO_LARGE, `Frame of ${size} bytes exceeds maxMessageSize (${maxMessageSize})`, raw));
     return false;
   });
 }
@@ -79,24 +88,82 @@ export function acceptFrames(connection: Connection, frames: readonly unknown[],
   return false;
 }
 
+/** What a connection has sent that the server has not finished with, and its publish budget. */
+interface Inflow {
+  /** Bytes of wire messages not yet handled in full (frames waiting, publishes being retried). */
+  bytes: number;
+  publishes: TokenBucket;
+}
+
+// Kept here, not on the connection: only this module reads or writes it.
+const inflows = new WeakMap<Connection, Inflow>();
+
+function inflowOf(connection: Connection, options: ResolvedServerOptions): Inflow {
+  let inflow = inflows.get(connection);
+  if (!inflow) {
+    inflow = { bytes: 0, publishes: new TokenBucket(options.publishRate, options.publishBurst) };
+    inflows.set(connection, inflow);
+  }
+  return inflow;
+}
+
+const isPub = (raw: unknown): boolean => (raw as { type?: unknown } | null)?.type === 'pub';
+
 /**
- * Handles raw client frames in order, after any earlier message of the same connection
- * (publishes are handed to their own chain, see handleFrame). A frame that throws
- * unexpectedly ends the connection with 1011, never the process.
+ * Admits a wire message of `bytes` holding `frames`, or closes the connection with 1008 when it
+ * breaks a budget: more publishes than `publishRate` / `publishBurst` allow (after an `error`
+ * frame `RATE_LIMITED` without an id, so the client keeps them and resends after reconnecting),
+ * more than `maxInboundBytes` waiting (a message that finds nothing waiting is always taken, so
+ * any message within the size limits gets through), or more than {@link maxWaitingFrames}.
+ * Returns the function each frame calls when done with, or undefined when refused.
  */
-export function receiveFrames(connection: Connection, frames: readonly unknown[], context: InboundContext): void {
+function admit(
+  connection: Connection,
+  frames: readonly unknown[],
+  bytes: number,
+  options: ResolvedServerOptions,
+): (() => void) | undefined {
+  const inflow = inflowOf(connection, options);
+  const publishes = frames.filter(isPub).length;
+  if (publishes > 0 && !inflow.publishes.take(publishes)) {
+    connection.send(
+      refusal(ErrorCode.RATE_LIMITED, `More than ${options.publishRate} publishes per second (bursts of ${options.publishBurst})`),
+    );
+    connection.close(CloseCode.POLICY_VIOLATION, 'publish rate over publishRate');
+    return undefined;
+  }
+  if (inflow.bytes > 0 && inflow.bytes + bytes > options.maxInboundBytes) {
+    connection.close(CloseCode.POLICY_VIOLATION, 'more than maxInboundBytes waiting to be handled');
+    return undefined;
+  }
   // A slow authorize hook or broker must not let one client queue unbounded work and memory.
   connection.waitingFrames += frames.length;
-  if (connection.waitingFrames > maxWaitingFrames(context.options)) {
+  if (connection.waitingFrames > maxWaitingFrames(options)) {
     connection.close(CloseCode.POLICY_VIOLATION, 'too many frames waiting to be handled');
-    return;
+    return undefined;
   }
+  inflow.bytes += bytes;
+  let left = frames.length;
+  return () => {
+    if (--left === 0) inflow.bytes -= bytes;
+  };
+}
+
+/**
+ * Handles raw client frames (from a wire message of `bytes` bytes) in order, after any earlier
+ * message of the same connection (publishes are handed to their own chain, see handleFrame).
+ * A frame that throws unexpectedly ends the connection with 1011, never the process.
+ */
+export function receiveFrames(connection: Connection, frames: readonly unknown[], bytes: number, context: InboundContext): void {
+  if (frames.length === 0) return;
+  const done = admit(connection, frames, bytes, context.options);
+  if (!done) return;
   connection.inbox = connection.inbox
     .then(async () => {
       for (const raw of frames) {
         connection.waitingFrames--;
         if (connection.closed) return;
-        await handleFrame(connection, raw, context);
+        await handleFrame(connection, raw, context, done);
       }
     })
     .catch(() => connection.close(CloseCode.INTERNAL, 'internal error'));
@@ -104,12 +171,6 @@ export function receiveFrames(connection: Connection, frames: readonly unknown[]
 
 /** Most frames a connection may have waiting to be handled: sixteen full wire messages. */
 export const maxWaitingFrames = (options: ResolvedServerOptions): number => 16 * options.maxFramesPerMessage;
-
-/** Handles one wire message of text from a client. */
-export function receiveWire(connection: Connection, text: string, context: InboundContext): void {
-  const frames = splitWire(connection, text, context.options);
-  if (frames) receiveFrames(connection, frames, context);
-}
 
 async function allowed(
   connection: Connection,
@@ -126,8 +187,31 @@ async function allowed(
   }
 }
 
-async function handleFrame(connection: Connection, raw: unknown, context: InboundContext): Promise<void> {
+/** Handles one frame; `done` is called once the server is finished with it. */
+async function handleFrame(connection: Connection, raw: unknown, context: InboundContext, done: () => void): Promise<void> {
   const frame: ClientFrame | WireProblem = validateClientFrame(raw);
+  if (!isProblem(frame) && frame.type === 'pub') {
+    // Publishes keep their order on a chain of their own, so that one the broker keeps failing
+    // is retried there while the connection's other frames (ping, sub, unsub) go on. Until it
+    // is done it still counts as waiting, which bounds what a client can queue meanwhile.
+    connection.waitingFrames++;
+    connection.publishing = connection.publishing
+      .then(() => publish(connection, frame, context))
+      .catch(() => connection.close(CloseCode.INTERNAL, 'internal error'))
+      .finally(() => {
+        connection.waitingFrames--;
+        done();
+      });
+    return;
+  }
+  try {
+    await handleOther(connection, frame, raw, context);
+  } finally {
+    done();
+  }
+}
+
+async function handleOther(connection: Connection, frame: ClientFrame | WireProblem, raw: unknown, context: InboundContext): Promise<void> {
   if (isProblem(frame)) {
     connection.send(refusal(frame.problem, frame.message, raw));
     return;
@@ -147,7 +231,7 @@ async function handleFrame(connection: Connection, raw: unknown, context: Inboun
     case 'sub': {
       const { channel } = frame;
       const { maxSubscriptions } = context.options;
-      const others = connection.subscriptions.size - (connection.subscriptions.has(channel) ? 1 : 0);
+      const others = context.hub.subscriptionCount(connection) - (context.hub.isSubscribed(connection, channel) ? 1 : 0);
       if (others >= maxSubscriptions) {
         connection.send(refusal(ErrorCode.TOO_MANY_SUBSCRIPTIONS, `At most ${maxSubscriptions} subscriptions per connection`, frame));
       } else if (!(await allowed(connection, channel, 'subscribe', context))) {
@@ -158,14 +242,7 @@ async function handleFrame(connection: Connection, raw: unknown, context: Inboun
       return;
     }
     case 'pub':
-      // Publishes keep their order on a chain of their own, so that one the broker keeps failing
-      // is retried there while the connection's other frames (ping, sub, unsub) go on. Until it
-      // is done it still counts as waiting, which bounds what a client can queue meanwhile.
-      connection.waitingFrames++;
-      connection.publishing = connection.publishing
-        .then(() => publish(connection, frame, context))
-        .catch(() => connection.close(CloseCode.INTERNAL, 'internal error'))
-        .finally(() => connection.waitingFrames--);
+      // Handed to the publishing chain by handleFrame.
       return;
   }
 }
@@ -188,7 +265,7 @@ async function publish(connection: Connection, { id, channel, data }: PubFrame, 
     } catch (error) {
       if (attempt === 0)
         connection.send(refusal(ErrorCode.BROKER_UNAVAILABLE, `Publish to "${channel}" failed, retrying: ${errorMessage(error)}`));
-      await pause(Math.min(RETRY_MAX, RETRY_FIRST * 2 ** attempt) * (0.5 + Math.random() / 2));
+      await pause(brokerRetryDelay(attempt));
     }
   }
 }

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { CloseCode, ErrorCode, type ServerFrame } from '../protocol/index.js';
+import { CloseCode, ErrorCode, type ByeFrame, type ServerFrame } from '../protocol/index.js';
 import { fittingCount, type Connection, type ConnectionSink } from './connection.js';
 import type { ServerContext } from './context.js';
 
@@ -58,10 +58,14 @@ class LongPollSink implements ConnectionSink {
   ended = false;
   /** Set when the backlog was thrown away: every poll gets just the final `bye`. */
   private byeOnly = false;
+  /** Until the first poll the cid is a ticket, worth only `ticketLimit` ms. */
+  private polled = false;
 
   constructor(
     private readonly hold: number,
     private readonly idleLimit: number,
+    /** How long (handshakeTimeout) a connection may wait for its first poll. */
+    private readonly ticketLimit: number,
     /** Largest poll answer in characters (maxBatchSize); the rest waits for the next poll. */
     private readonly maxAnswer: number,
     private readonly onGone: () => void,
@@ -78,17 +82,17 @@ class LongPollSink implements ConnectionSink {
     return this.bytes;
   }
 
-  end(code: number, reason: string): void {
+  end(bye: ByeFrame): void {
     if (this.ended) return;
     this.ended = true;
     // A slow consumer's backlog is what got it dropped; it only needs to hear why, whatever
     // part of the backlog it has already seen.
-    if (code === CloseCode.SLOW_CONSUMER) {
+    if (bye.code === CloseCode.SLOW_CONSUMER) {
       this.frames = [];
       this.bytes = 0;
       this.byeOnly = true;
     }
-    this.push(JSON.stringify({ type: 'bye', code, reason }));
+    this.push(JSON.stringify(bye));
     this.answer();
     // Keep the bye around for a poll that is on its way, then forget the connection.
     this.armExpiry();
@@ -96,6 +100,7 @@ class LongPollSink implements ConnectionSink {
 
   /** Answers `GET poll?ack=` (the caller checked `ack` is a whole number). */
   poll(res: PollReply, ack: number): void {
+    this.polled = true;
     if (this.byeOnly && ack >= this.acked) {
       respond(res, this.frames);
       return;
@@ -143,10 +148,21 @@ class LongPollSink implements ConnectionSink {
     this.release(this.frames.slice(0, fittingCount(this.frames, this.maxAnswer)));
   }
 
-  /** Without a poll for `heartbeat + longPollHold` the client is gone. */
+  /**
+   * Without a poll for `heartbeat + longPollHold` the client is gone. A connection never polled
+   * is a ticket nobody used: it ends after `handshakeTimeout` and is forgotten at once, so
+   * tickets fetched and abandoned hold their address's slots for seconds, not a minute.
+   */
   private armExpiry(): void {
     clearTimeout(this.expiry);
     if (this.pending) return;
+    if (!this.polled) {
+      this.expiry = setTimeout(() => {
+        this.connection?.close(CloseCode.HANDSHAKE_TIMEOUT, 'no poll within handshakeTimeout');
+        this.onGone();
+      }, this.ticketLimit);
+      return;
+    }
     this.expiry = setTimeout(() => {
       if (this.ended) this.onGone();
       else this.connection?.close(CloseCode.HEARTBEAT_TIMEOUT, 'no poll within heartbeat + longPollHold');
@@ -178,6 +194,7 @@ export class LongPollEndpoint {
     const sink = new LongPollSink(
       Math.min(options.longPollHold, options.heartbeat),
       options.heartbeat + options.longPollHold,
+      options.handshakeTimeout,
       options.maxBatchSize,
       () => {
         sink.dispose();

@@ -27,7 +27,7 @@ export interface ServerOptions<Principal = unknown> {
   path?: string;
   /**
    * Storage and fan-out. The server closes a broker it made itself, never one passed in.
-   * @default memoryBroker({ historySize, historyTtl, dedupTtl })
+   * @default memoryBroker({ historySize, historyTtl, maxHistoryBytes, maxTotalHistoryBytes, maxChannels, dedupTtl })
    */
   broker?: Broker;
   /**
@@ -40,6 +40,25 @@ export interface ServerOptions<Principal = unknown> {
    * @default 300000
    */
   historyTtl?: number;
+  /**
+   * Bytes of history kept per channel, counting each message's data as UTF-8 JSON; the oldest
+   * messages go first, and a resume from before them gets a `gap` (default broker only).
+   * @default 8388608
+   */
+  maxHistoryBytes?: number;
+  /**
+   * Bytes of history kept across all channels; past it the oldest messages of any channel go
+   * first (default broker only).
+   * @default 67108864
+   */
+  maxTotalHistoryBytes?: number;
+  /**
+   * Channels kept by the broker. A new channel past it evicts the one published to least
+   * recently among those without subscribers (its history is lost: a resume gets a `gap`);
+   * channels with subscribers are never evicted (default broker only).
+   * @default 10000
+   */
+  maxChannels?: number;
   /**
    * How long (ms) a publish id is remembered for dedup (default broker only).
    * @default 120000
@@ -83,11 +102,42 @@ export interface ServerOptions<Principal = unknown> {
    */
   maxMessageSize?: number;
   /**
+   * Deepest nesting of arrays and objects accepted in JSON from a client: a frame is level 1,
+   * so a `pub`'s `data` may nest one level less. A deeper frame is refused alone with
+   * `BAD_JSON` (naming its publish id); a deeper body of `/connect` or the publish API gets
+   * HTTP 400 `BAD_JSON`. It keeps everything the server stores re-encodable: `JSON.stringify`
+   * throws a few thousand levels down. At most 1000.
+   * @default 64
+   */
+  maxJsonDepth?: number;
+  /**
    * Most frames in one client wire message; more gets one `TOO_MANY_FRAMES` error and none is
    * processed. At least 100, since the reference client resumes up to 100 channels in one message.
    * @default 100
    */
   maxFramesPerMessage?: number;
+  /**
+   * Publishes per second one connection may keep up (a token bucket refilled at this rate).
+   * Over it, the connection gets an `error` frame `RATE_LIMITED` and is closed with 1008; its
+   * client resends what is unacknowledged after reconnecting, and dedup keeps it single.
+   * @default 100
+   */
+  publishRate?: number;
+  /**
+   * Publishes one connection may send at once before `publishRate` applies (the bucket's size).
+   * At least 100, since the reference client resends up to 100 unacknowledged publishes
+   * (its outbox) as soon as it reconnects.
+   * @default 200
+   */
+  publishBurst?: number;
+  /**
+   * Bytes of client wire messages a connection may have waiting to be handled (behind a slow
+   * `authorize` hook or broker, or publishes being retried); a message that would go over it
+   * closes the connection with 1008. A message that finds nothing waiting is always taken, so
+   * any message within `maxMessageSize × maxFramesPerMessage` gets through.
+   * @default 4194304
+   */
+  maxInboundBytes?: number;
   /**
    * Most channels one connection may be subscribed to.
    * @default 100
@@ -98,6 +148,27 @@ export interface ServerOptions<Principal = unknown> {
    * @default 100
    */
   maxConnectionsPerIp?: number;
+  /**
+   * Most open sockets (HTTP requests, SSE streams, WebSockets, idle keep-alives) from one IP
+   * address when the server runs standalone (`listen`); one more is answered 429
+   * `TOO_MANY_CONNECTIONS` and closed. With `attach`, limit sockets on your own server.
+   * @default 256
+   */
+  maxSocketsPerIp?: number;
+  /**
+   * Time (ms) a client has to send a request's headers when the server runs standalone
+   * (`listen`), checked every second: a slowloris socket is closed (408) within about this
+   * long. At most `requestTimeout`. With `attach`, set `headersTimeout` on your own server.
+   * @default 5000
+   */
+  headersTimeout?: number;
+  /**
+   * Time (ms) a client has to send a whole request, body included, when the server runs
+   * standalone (`listen`); an SSE stream or a held poll is not cut by it (their requests end
+   * at once). With `attach`, set `requestTimeout` on your own server.
+   * @default 10000
+   */
+  requestTimeout?: number;
   /**
    * Unsent bytes (WebSocket buffer, SSE write buffer, unacknowledged long-poll frames) beyond
    * which a client counts as slow. A send that finds the client caught up (at most this much
@@ -125,10 +196,18 @@ export interface ServerOptions<Principal = unknown> {
    */
   longPollHold?: number;
   /**
-   * Time (ms) a WebSocket has to send `hello`, and an SSE ticket (`cid`) has to open its stream.
+   * Time (ms) a WebSocket has to send `hello`, an SSE ticket (`cid`) has to open its stream,
+   * and a long-poll connection has to make its first poll (else it ends and frees its IP slot).
    * @default 10000
    */
   handshakeTimeout?: number;
+  /**
+   * Reconnects per second this node aims at when it restarts (`close()`, SIGTERM): the `bye`
+   * (1012) tells every client to wait a random time within `spread` ms before reconnecting,
+   * where `spread` = 1000 × connections held / this, at least 5000 and at most 60000.
+   * @default 200
+   */
+  restartReconnectRate?: number;
   /**
    * Handles requests outside `path` when the server runs standalone (`listen`). Unset: 404 JSON.
    * @default undefined
@@ -148,13 +227,21 @@ export interface ResolvedServerOptions {
   authenticate: ServerOptions['authenticate'];
   authorize: ServerOptions['authorize'];
   maxMessageSize: number;
+  maxJsonDepth: number;
   maxFramesPerMessage: number;
   maxSubscriptions: number;
+  publishRate: number;
+  publishBurst: number;
+  maxInboundBytes: number;
   maxConnectionsPerIp: number;
+  maxSocketsPerIp: number;
+  headersTimeout: number;
+  requestTimeout: number;
   maxSendBuffer: number;
   maxBatchSize: number;
   longPollHold: number;
   handshakeTimeout: number;
+  restartReconnectRate: number;
   fallback: ServerOptions['fallback'];
 }
 
@@ -163,17 +250,28 @@ export const serverDefaults = {
   path: '/rt',
   historySize: 1000,
   historyTtl: 300_000,
+  maxHistoryBytes: 8_388_608,
+  maxTotalHistoryBytes: 67_108_864,
+  maxChannels: 10_000,
   dedupTtl: 120_000,
   heartbeat: 25_000,
   allowOrigins: [] as readonly string[],
   maxMessageSize: 65_536,
+  maxJsonDepth: 64,
   maxFramesPerMessage: 100,
   maxSubscriptions: 100,
+  publishRate: 100,
+  publishBurst: 200,
+  maxInboundBytes: 4_194_304,
   maxConnectionsPerIp: 100,
+  maxSocketsPerIp: 256,
+  headersTimeout: 5000,
+  requestTimeout: 10_000,
   maxSendBuffer: 1_048_576,
   maxBatchSize: 262_144,
   longPollHold: 20_000,
   handshakeTimeout: 10_000,
+  restartReconnectRate: 200,
 } as const;
 
 /**
@@ -221,7 +319,19 @@ export function resolveServerOptions(options: ServerOptions = {}): ResolvedServe
   const historySize = whole('historySize', options.historySize, d.historySize, 0);
   const historyTtl = whole('historyTtl', options.historyTtl, d.historyTtl, 0, Number.MAX_SAFE_INTEGER);
   const dedupTtl = whole('dedupTtl', options.dedupTtl, d.dedupTtl, 0, Number.MAX_SAFE_INTEGER);
-  const broker = options.broker ?? memoryBroker({ historySize, historyTtl, dedupTtl });
+  const maxHistoryBytes = whole('maxHistoryBytes', options.maxHistoryBytes, d.maxHistoryBytes, 0, Number.MAX_SAFE_INTEGER);
+  const maxTotalHistoryBytes = whole(
+    'maxTotalHistoryBytes',
+    options.maxTotalHistoryBytes,
+    d.maxTotalHistoryBytes,
+    0,
+    Number.MAX_SAFE_INTEGER,
+  );
+  const requestTimeout = whole('requestTimeout', options.requestTimeout, d.requestTimeout, 100);
+  // Node refuses a header timeout longer than the request timeout.
+  const headersTimeout = whole('headersTimeout', options.headersTimeout, Math.min(d.headersTimeout, requestTimeout), 100, requestTimeout);
+  const maxChannels = whole('maxChannels', options.maxChannels, d.maxChannels, 1);
+  const broker = options.broker ?? memoryBroker({ historySize, historyTtl, maxHistoryBytes, maxTotalHistoryBytes, maxChannels, dedupTtl });
   const maxMessageSize = whole('maxMessageSize', options.maxMessageSize, d.maxMessageSize, 64);
   if (typeof broker.publish !== 'function' || typeof broker.subscribe !== 'function' || typeof broker.read !== 'function') {
     fail('broker', 'a Broker (publish, read, subscribe, health, close)', broker);
@@ -236,10 +346,19 @@ export function resolveServerOptions(options: ServerOptions = {}): ResolvedServe
     authenticate: optionalFunction('authenticate', options.authenticate),
     authorize: optionalFunction('authorize', options.authorize),
     maxMessageSize,
+    // A frame and its data need two levels; past 1000 re-encoding comes near the stack's limit.
+    maxJsonDepth: whole('maxJsonDepth', options.maxJsonDepth, d.maxJsonDepth, 2, 1000),
     // At least 100: the reference client resumes up to 100 channels in one message.
     maxFramesPerMessage: whole('maxFramesPerMessage', options.maxFramesPerMessage, d.maxFramesPerMessage, 100),
     maxSubscriptions: whole('maxSubscriptions', options.maxSubscriptions, d.maxSubscriptions, 1),
+    publishRate: whole('publishRate', options.publishRate, d.publishRate, 1),
+    // At least 100: the reference client resends its whole outbox (100) when it reconnects.
+    publishBurst: whole('publishBurst', options.publishBurst, d.publishBurst, 100),
+    maxInboundBytes: whole('maxInboundBytes', options.maxInboundBytes, d.maxInboundBytes, 1024, Number.MAX_SAFE_INTEGER),
     maxConnectionsPerIp: whole('maxConnectionsPerIp', options.maxConnectionsPerIp, d.maxConnectionsPerIp, 1),
+    maxSocketsPerIp: whole('maxSocketsPerIp', options.maxSocketsPerIp, d.maxSocketsPerIp, 1),
+    headersTimeout,
+    requestTimeout,
     maxSendBuffer: whole('maxSendBuffer', options.maxSendBuffer, d.maxSendBuffer, 1024, Number.MAX_SAFE_INTEGER),
     maxBatchSize: whole(
       'maxBatchSize',
@@ -250,6 +369,7 @@ export function resolveServerOptions(options: ServerOptions = {}): ResolvedServe
     ),
     longPollHold: whole('longPollHold', options.longPollHold, d.longPollHold, 10),
     handshakeTimeout: whole('handshakeTimeout', options.handshakeTimeout, d.handshakeTimeout, 10),
+    restartReconnectRate: whole('restartReconnectRate', options.restartReconnectRate, d.restartReconnectRate, 1),
     fallback: optionalFunction('fallback', options.fallback),
   };
 }

@@ -11,6 +11,7 @@ import { clientIp } from './limits.js';
 import { LongPollEndpoint, httpPollReply } from './long-polling-endpoint.js';
 import { resolveServerOptions, type ServerOptions } from './options.js';
 import { originAllowed, setCorsHeaders } from './origin.js';
+import { limitSocketsPerIp } from './socket-limit.js';
 import { SseEndpoint } from './sse-endpoint.js';
 import { WebSocketEndpoint, refuseUpgrade } from './websocket-endpoint.js';
 
@@ -198,7 +199,9 @@ export function createServer<Principal = unknown>(options: ServerOptions<Princip
     context.stopping = true;
     sse.close();
     for (const stop of [...context.stopHooks]) stop();
-    for (const connection of [...context.connections.values()]) connection.close(CloseCode.SERVICE_RESTART, 'server restart');
+    // Counted before any closes: the window is sized by how many clients this node holds.
+    const spread = context.restartSpread();
+    for (const connection of [...context.connections.values()]) connection.close(CloseCode.SERVICE_RESTART, 'server restart', spread);
     websocket.close();
     cluster?.close();
     while (context.closing.size > 0) await Promise.allSettled([...context.closing]);
@@ -222,12 +225,21 @@ export function createServer<Principal = unknown>(options: ServerOptions<Princip
     async listen(port = 0, host) {
       if (ownServer) throw new Error('listen: this server is already listening');
       const fallback = resolved.fallback;
-      const server = createHttpServer((req, res) => {
-        if (handleRequest(req, res)) return;
-        if (fallback) fallback(req, res);
-        else sendError(res, 404, ErrorCode.NOT_FOUND, 'Not found');
-      });
+      const server = createHttpServer(
+        {
+          headersTimeout: resolved.headersTimeout,
+          requestTimeout: resolved.requestTimeout,
+          // Node checks both timeouts every 30 s by default, which let a slowloris socket live 95 s.
+          connectionsCheckingInterval: 1000,
+        },
+        (req, res) => {
+          if (handleRequest(req, res)) return;
+          if (fallback) fallback(req, res);
+          else sendError(res, 404, ErrorCode.NOT_FOUND, 'Not found');
+        },
+      );
       ownServer = server;
+      attached.push(limitSocketsPerIp(server, resolved.maxSocketsPerIp));
       mount(server, false);
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);

@@ -96,13 +96,13 @@ export function sseSink(res: ServerResponse): ConnectionSink {
     },
     // Bytes queued in the response and its socket that the client has not taken yet.
     pendingBytes: () => res.writableLength,
-    end: (code, reason) => {
+    end: (bye) => {
       if (res.destroyed || res.writableEnded) return;
-      res.end(`data: ${encodeWire([{ type: 'bye', code, reason }])}\n\n`);
+      res.end(`data: ${encodeWire([bye])}\n\n`);
       // A slow consumer may never drain the buffer (its `bye` is lost with it): don't keep it
       // waiting. Any other client gets a grace to take the rest, then the socket goes too, so a
       // peer that stopped reading holds neither memory nor the server's shutdown.
-      if (code === CloseCode.SLOW_CONSUMER) {
+      if (bye.code === CloseCode.SLOW_CONSUMER) {
         res.destroy();
       } else {
         const cut = setTimeout(() => res.destroy(), CLOSE_GRACE_MS);

@@ -4,7 +4,7 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { CloseCode, ErrorCode, PROTOCOL_VERSION, encodeWire, isProblem, validateClientFrame, type ErrorFrame } from '../protocol/index.js';
 import type { ConnectionSink } from './connection.js';
 import { newCid, type ServerContext } from './context.js';
-import { acceptFrames, maxWaitingFrames, maxWireSize, receiveFrames, splitWire } from './inbound.js';
+import { acceptFrames, maxWaitingFrames, maxWireSize, receiveFrames, screenFrames, splitWire } from './inbound.js';
 
 /** How long a closing WebSocket may take to finish its close handshake before it is cut. */
 const CLOSE_GRACE_MS = 1000;
@@ -86,7 +86,8 @@ export class WebSocketEndpoint {
     ws.once('message', (data) => {
       helloSeen = true;
       clearTimeout(timer);
-      const frames = parseFirstMessage(text(data));
+      const firstMessage = text(data);
+      const frames = parseFirstMessage(firstMessage);
       const hello = frames === undefined ? undefined : validateClientFrame(frames[0]);
       if (hello === undefined || isProblem(hello) || hello.type !== 'hello') {
         refuse(ws, ErrorCode.BAD_FRAME, 'The first frame must be "hello"', CloseCode.PROTOCOL_ERROR);
@@ -119,16 +120,33 @@ export class WebSocketEndpoint {
         context.stopHooks.delete(stop);
         const connection = context.open(newCid(), ip, auth.principal, this.sink(ws));
         void closed.then(() => connection.close(1006, 'connection lost'));
-        const receive = (message: string) => {
-          connection.received();
-          const rest = splitWire(connection, message, options);
-          if (rest) receiveFrames(connection, rest, context);
+        // Whatever a message holds, handling it must not throw out of a listener (that would end
+        // the process and every other connection): a surprise ends this connection alone.
+        const guarded = (handle: () => void) => {
+          try {
+            handle();
+          } catch {
+            connection.close(CloseCode.INTERNAL, 'internal error');
+          }
         };
+        const receive = (message: string) =>
+          guarded(() => {
+            connection.received();
+            const rest = splitWire(connection, message, options);
+            if (rest) receiveFrames(connection, rest, Buffer.byteLength(message), context);
+          });
         ws.on('message', (more) => receive(text(more)));
         // The frames that followed hello in the first message, then anything sent meanwhile.
-        if (frames && frames.length > 1 && acceptFrames(connection, frames, options)) {
-          receiveFrames(connection, frames.slice(1), context);
-        }
+        guarded(() => {
+          if (frames && frames.length > 1 && acceptFrames(connection, frames, options)) {
+            receiveFrames(
+              connection,
+              screenFrames(connection, frames.slice(1), firstMessage, options),
+              Buffer.byteLength(firstMessage),
+              context,
+            );
+          }
+        });
         for (const message of early) receive(message);
       });
     });
@@ -140,12 +158,12 @@ export class WebSocketEndpoint {
       pingsWhenIdle: true,
       write: (message) => ws.send(message),
       pendingBytes: () => ws.bufferedAmount,
-      end: (code, reason) => {
+      end: (bye) => {
         if (ws.readyState === ws.CLOSED) return;
         // The same `bye` as on SSE and long polling, so a client learns why from a frame
         // whatever its platform reports of the close code.
-        if (ws.readyState === ws.OPEN) ws.send(encodeWire([{ type: 'bye', code, reason }]));
-        ws.close(code, reason.slice(0, 120));
+        if (ws.readyState === ws.OPEN) ws.send(encodeWire([bye]));
+        ws.close(bye.code, bye.reason.slice(0, 120));
         // A slow or vanished peer may never finish the close handshake.
         const cut = setTimeout(() => ws.terminate(), CLOSE_GRACE_MS);
         ws.once('close', () => clearTimeout(cut));

@@ -1,7 +1,7 @@
 // A server connection batches what is ready into wire messages of bounded size, and ends exactly
 // once, even when the flush that closing starts with finds the client too slow and closes it.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { CloseCode, type ServerFrame } from '../../src/protocol/index.js';
+import { CloseCode, type ByeFrame, type ServerFrame } from '../../src/protocol/index.js';
 import { Connection, type ConnectionSink } from '../../src/server/connection.js';
 
 /** A sink that records what it was asked to do; `backlog` is what it reports as not yet taken. */
@@ -17,8 +17,8 @@ function recordingSink(transport: ConnectionSink['transport']) {
       sink.backlog += text.length;
     },
     pendingBytes: () => sink.backlog,
-    end(code: number, reason: string) {
-      sink.ended.push([code, reason]);
+    end(bye: ByeFrame) {
+      sink.ended.push([bye.code, bye.reason]);
     },
   };
   return sink;

@@ -14,6 +14,25 @@ export interface MemoryBrokerOptions {
    */
   historyTtl?: number;
   /**
+   * Bytes of history kept per channel (each message counts the UTF-8 bytes of its data's JSON);
+   * the oldest messages go first.
+   * @default 8388608 (8 MiB)
+   */
+  maxHistoryBytes?: number;
+  /**
+   * Bytes of history kept across all channels; past it the oldest messages of the whole broker
+   * go first, whatever their channel.
+   * @default 67108864 (64 MiB)
+   */
+  maxTotalHistoryBytes?: number;
+  /**
+   * Channels the broker keeps. A new channel past it evicts the channel published to least
+   * recently among those nobody is subscribed to (its history is lost: resuming it gets a
+   * `gap`); channels with subscribers are never evicted, so they may take the count past it.
+   * @default 10000
+   */
+  maxChannels?: number;
+  /**
    * How long (ms) a publish id is remembered for dedup.
    * @default 120000 (2 minutes)
    */
@@ -32,11 +51,17 @@ export interface MemoryBrokerOptions {
 
 interface Entry extends StoredMessage {
   at: number;
+  bytes: number;
+  /** Set once the entry has left its channel's history. */
+  gone: boolean;
 }
 
 interface ChannelLog {
   head: number;
+  /** The head it was created with: still equal, nothing was ever published to it. */
+  readonly base: number;
   entries: Entry[];
+  bytes: number;
   listeners: Set<(message: StoredMessage) => void>;
 }
 
@@ -46,46 +71,117 @@ const positive = (name: string, value: number | undefined, fallback: number) => 
   return value;
 };
 
+/** UTF-8 bytes of `data` as JSON; a TypeError when it is not JSON, which is never stored. */
+function jsonBytes(data: unknown): number {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(data);
+  } catch {
+    // A cycle, a BigInt, or a nesting too deep to encode: refused below.
+  }
+  if (text === undefined) throw new TypeError('memoryBroker: data must be JSON that can be encoded');
+  return Buffer.byteLength(text);
+}
+
 /**
  * In-process broker: a bounded log per channel and one epoch per process lifetime,
- * so a restart makes every old cursor a `gap` instead of a silent loss.
+ * so a restart makes every old cursor a `gap` instead of a silent loss. History is bounded by
+ * count, age and bytes per channel and in total, and the channels by number: whatever a
+ * client publishes, the broker's memory stays within its options.
  */
 export function memoryBroker(options: MemoryBrokerOptions = {}): Broker {
   const historySize = positive('historySize', options.historySize, 1000);
   const historyTtl = positive('historyTtl', options.historyTtl, 300_000);
+  const maxHistoryBytes = positive('maxHistoryBytes', options.maxHistoryBytes, 8_388_608);
+  const maxTotalHistoryBytes = positive('maxTotalHistoryBytes', options.maxTotalHistoryBytes, 67_108_864);
+  const maxChannels = positive('maxChannels', options.maxChannels, 10_000);
   const dedupTtl = positive('dedupTtl', options.dedupTtl, 120_000);
   const dedupSize = positive('dedupSize', options.dedupSize, 100_000);
   const now = options.now ?? Date.now;
   const epoch = `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+  // Least recently published first (a publish moves its channel to the end).
   const channels = new Map<string, ChannelLog>();
   // Insertion-ordered, so the oldest ids sit at the front and expire first.
   const seen = new Map<string, { result: PublishResult; at: number }>();
+  // Every retained entry in publish order, oldest first (from `oldest` on), for the total budget;
+  // entries that left their channel by other means are skipped when reached.
+  let order: Entry[] = [];
+  let oldest = 0;
+  let totalBytes = 0;
+  // The highest head of any evicted channel. A channel (re)created after an eviction starts
+  // there, so no seq of this epoch is handed out twice for one channel name even though its
+  // head was forgotten: an old cursor of it is behind the new history, which is a `gap`.
+  let evictedHead = 0;
 
-  // Expired history goes even from channels nobody touches any more. A channel that was ever
-  // published to keeps its head for the broker's lifetime: forgetting it would hand out its
-  // seqs again within the same epoch.
+  // Expired history goes even from channels nobody touches any more.
   const sweeper = setInterval(
     () => {
       const t = now();
       for (const entry of channels.values()) trim(entry, t);
+      compactOrder();
     },
     Math.max(1000, Math.min(historyTtl, 60_000)),
   );
   sweeper.unref?.();
 
+  const drop = (log: ChannelLog, count: number) => {
+    for (const gone of log.entries.splice(0, count)) {
+      gone.gone = true;
+      log.bytes -= gone.bytes;
+      totalBytes -= gone.bytes;
+    }
+  };
+
+  const compactOrder = () => {
+    while (oldest < order.length && order[oldest]!.gone) oldest++;
+    if (oldest > 1024 && oldest * 2 > order.length) {
+      order = order.slice(oldest);
+      oldest = 0;
+    }
+  };
+
+  const evictIdleChannel = (): boolean => {
+    for (const [name, log] of channels) {
+      if (log.listeners.size > 0) continue;
+      drop(log, log.entries.length);
+      evictedHead = Math.max(evictedHead, log.head);
+      channels.delete(name);
+      return true;
+    }
+    return false;
+  };
+
   const log = (channel: string): ChannelLog => {
     let entry = channels.get(channel);
     if (!entry) {
-      entry = { head: 0, entries: [], listeners: new Set() };
+      while (channels.size >= maxChannels && evictIdleChannel()) compactOrder();
+      entry = { head: evictedHead, base: evictedHead, entries: [], bytes: 0, listeners: new Set() };
       channels.set(channel, entry);
     }
     return entry;
   };
 
   const trim = (entry: ChannelLog, t: number) => {
-    let drop = Math.max(0, entry.entries.length - historySize);
-    while (drop < entry.entries.length && t - entry.entries[drop]!.at > historyTtl) drop++;
-    if (drop) entry.entries.splice(0, drop);
+    let count = Math.max(0, entry.entries.length - historySize);
+    let bytes = entry.bytes;
+    for (let i = 0; i < count; i++) bytes -= entry.entries[i]!.bytes;
+    while (count < entry.entries.length && (bytes > maxHistoryBytes || t - entry.entries[count]!.at > historyTtl)) {
+      bytes -= entry.entries[count]!.bytes;
+      count++;
+    }
+    if (count) drop(entry, count);
+  };
+
+  /** Drops the oldest messages of the whole broker until the total fits. */
+  const trimTotal = () => {
+    while (totalBytes > maxTotalHistoryBytes && oldest < order.length) {
+      const next = order[oldest++]!;
+      if (next.gone) continue;
+      // Publish order matches each channel's order, so it is its channel's oldest entry.
+      const owner = channels.get(next.channel);
+      if (owner) drop(owner, 1);
+    }
+    compactOrder();
   };
 
   const forgetOldIds = (t: number) => {
@@ -102,10 +198,18 @@ export function memoryBroker(options: MemoryBrokerOptions = {}): Broker {
       const key = id === undefined ? undefined : `${channel}\u0000${id}`;
       const known = key === undefined ? undefined : seen.get(key);
       if (known) return { ...known.result, duplicate: true };
+      const bytes = jsonBytes(data);
       const entry = log(channel);
-      const message: Entry = { channel, epoch, seq: ++entry.head, data, at: t };
+      // Most recently published last: the eviction order.
+      channels.delete(channel);
+      channels.set(channel, entry);
+      const message: Entry = { channel, epoch, seq: ++entry.head, data, at: t, bytes, gone: false };
       entry.entries.push(message);
+      entry.bytes += bytes;
+      totalBytes += bytes;
+      order.push(message);
       trim(entry, t);
+      trimTotal();
       const result = { epoch, seq: message.seq, duplicate: false };
       if (key !== undefined) seen.set(key, { result, at: t });
       const stored: StoredMessage = { channel, epoch, seq: message.seq, data };
@@ -116,7 +220,7 @@ export function memoryBroker(options: MemoryBrokerOptions = {}): Broker {
     async read(channel, after): Promise<ReadResult> {
       const entry = channels.get(channel);
       // An unknown channel is an empty log; reading it must not create it.
-      if (!entry) return { epoch, head: 0, first: 1, messages: [] };
+      if (!entry) return { epoch, head: evictedHead, first: evictedHead + 1, messages: [] };
       trim(entry, now());
       const messages = entry.entries
         .filter((m) => m.seq > after)
@@ -130,7 +234,9 @@ export function memoryBroker(options: MemoryBrokerOptions = {}): Broker {
       return () => {
         entry.listeners.delete(listener);
         // A channel only ever subscribed to, never published to, has nothing to remember.
-        if (!entry.listeners.size && !entry.head && channels.get(channel) === entry) channels.delete(channel);
+        if (!entry.listeners.size && entry.head === entry.base && channels.get(channel) === entry) {
+          channels.delete(channel);
+        }
       };
     },
 

@@ -1,0 +1,17 @@
+// A restart ends every connection of a node at once. If each client reconnected after its own
+// short backoff, they would all land within a second (issue 11: 91.8 % in one sliding second
+// for 500 clients). The `bye` for 1012 tells each client the window to spread its reconnect over.
+
+/** Shortest window (ms): over 5 s, no second takes much more than a fifth of the clients. */
+export const MIN_RESTART_SPREAD = 5_000;
+/** Longest window (ms): every client is back within a minute, however many the node held. */
+export const MAX_RESTART_SPREAD = 60_000;
+
+/**
+ * The window (ms) a node restarting with `connections` clients asks them to spread their
+ * reconnects over: long enough for `rate` reconnects a second, within
+ * [{@link MIN_RESTART_SPREAD}, {@link MAX_RESTART_SPREAD}].
+ */
+export function restartSpread(connections: number, rate: number): number {
+  return Math.round(Math.min(MAX_RESTART_SPREAD, Math.max(MIN_RESTART_SPREAD, (1000 * connections) / rate)));
+}

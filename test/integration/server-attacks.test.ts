@@ -1,0 +1,322 @@
+// Issue 11's attacks, each at the size that showed it: one client must never take the server,
+// or any other client, down.
+import { createConnection, type Socket } from 'node:net';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
+import type { ServerFrame } from '../../src/protocol/index.js';
+import type { ServerOptions } from '../../src/server.js';
+import { connectRaw, http, startServer, transports, type TestServer } from '../helpers/server.js';
+
+let t: TestServer | undefined;
+const start = async (options: ServerOptions = {}) => (t = await startServer(options));
+afterEach(async () => {
+  await t?.close();
+  t = undefined;
+});
+
+/** JSON text of arrays nested `levels` deep around `inner`. */
+const nested = (levels: number, inner = '1') => `${'['.repeat(levels)}${inner}${']'.repeat(levels)}`;
+
+describe('deep JSON', () => {
+  it.each(transports)(
+    '%s: a frame nested thousands of levels in a message over maxMessageSize is refused alone; the server and others go on',
+    async (transport) => {
+      const { url, server } = await start();
+      const bystander = await connectRaw('websocket', url);
+      await bystander.send([{ type: 'sub', channel: 'c' }]);
+      await bystander.frame('subscribed');
+      const attacker = await connectRaw(transport, url);
+      // Over 64 KiB in all, so the server sizes each frame (which encodes it again).
+      const padding = JSON.stringify({ type: 'pub', id: 'pad', channel: 'c', data: 'x'.repeat(60_000) });
+      const deep = `{"type":"pub","id":"deep","channel":"c","data":${nested(30_000)}}`;
+      const status = await attacker.send(`[${deep},${padding}]`);
+      expect(status === 101 || status === 204).toBe(true);
+      const refused = await attacker.frame('error', (e) => e.id === 'deep');
+      expect(refused.code).toBe('BAD_JSON');
+      expect(refused.message).toContain('maxJsonDepth');
+      await attacker.frame('ack', (a) => a.id === 'pad');
+      await bystander.frame('msg', (m) => m.seq === 1);
+      // Nothing else was stored, and everyone is still served.
+      expect((await server.publish('c', 'after')).seq).toBe(2);
+      await bystander.frame('msg', (m) => m.seq === 2 && m.data === 'after');
+      await attacker.send([{ type: 'ping' }]);
+      await attacker.frame('pong');
+    },
+  );
+
+  it.each(transports)('%s: a small publish nested 6,000 levels is never stored, so later subscribers are served', async (transport) => {
+    const { url, server } = await start();
+    const attacker = await connectRaw(transport, url);
+    await attacker.send(`[{"type":"pub","id":"deep","channel":"c","data":${nested(6_000)}}]`);
+    expect((await attacker.frame('error', (e) => e.id === 'deep')).code).toBe('BAD_JSON');
+    await server.publish('c', 'fine');
+    for (const kind of transports) {
+      const reader = await connectRaw(kind, url);
+      await reader.send([{ type: 'sub', channel: 'c', since: { epoch: (await server.publish('c', kind)).epoch, seq: 0 } }]);
+      await reader.frame('msg', (m) => m.data === kind);
+      reader.close();
+    }
+  });
+
+  it('the first WebSocket message (hello and a deep publish) is screened the same way', async () => {
+    const { url } = await start();
+    const c = await connectRaw('websocket', url, { hello: false });
+    await c.send(`[{"type":"hello","v":1},{"type":"pub","id":"deep","channel":"c","data":${nested(10_000)}},{"type":"ping"}]`);
+    await c.frame('welcome');
+    expect((await c.frame('error', (e) => e.id === 'deep')).code).toBe('BAD_JSON');
+    await c.frame('pong');
+  });
+
+  it('accepts data nested up to maxJsonDepth - 1 levels and refuses one level more', async () => {
+    const { url } = await start({ maxJsonDepth: 10 });
+    const c = await connectRaw('websocket', url);
+    await c.send(
+      `[{"type":"pub","id":"fits","channel":"c","data":${nested(9)}},{"type":"pub","id":"over","channel":"c","data":${nested(10)}}]`,
+    );
+    // Refusals are sent as the message is read; the ack follows the publish.
+    expect((await c.frame('error', (e) => e.id === 'over')).code).toBe('BAD_JSON');
+    await c.frame('ack', (a) => a.id === 'fits');
+  });
+
+  it('answers deep JSON over HTTP with 400 BAD_JSON: the publish API, /connect, and server.publish throws a TypeError', async () => {
+    const { url, server } = await start({ apiKey: 'k' });
+    for (const levels of [100, 30_000, 100_000]) {
+      const res = await http(`${url}/publish`, {
+        method: 'POST',
+        headers: { Authorization: 'Bearer k' },
+        body: `{"channel":"c","data":${nested(levels)}}`,
+      });
+      // 100,000 levels is over maxMessageSize: 413 says so before anything is parsed.
+      if (levels * 2 > 65_536) expect(res.status).toBe(413);
+      else expect(res).toMatchObject({ status: 400, body: { error: { code: 'BAD_JSON' } } });
+    }
+    const deepBody = `{"channel":"c","data":${nested(30_000)}}`;
+    expect(deepBody.length).toBeLessThan(65_536);
+    expect(await http(`${url}/publish`, { method: 'POST', headers: { Authorization: 'Bearer k' }, body: deepBody })).toMatchObject({
+      status: 400,
+      body: { error: { code: 'BAD_JSON' } },
+    });
+    expect(await http(`${url}/connect`, { method: 'POST', body: `{"v":1,"transport":"sse","x":${nested(30_000)}}` })).toMatchObject({
+      status: 400,
+      body: { error: { code: 'BAD_JSON' } },
+    });
+    await expect(server.publish('c', JSON.parse(nested(10_000)))).rejects.toThrow(TypeError);
+    expect((await http(`${url}/health`)).status).toBe(200);
+  });
+
+  it('/send with a wire message nested 100,000 levels is answered, not a 500, and the connection goes on', async () => {
+    const { url } = await start();
+    for (const transport of ['sse', 'longpoll'] as const) {
+      const c = await connectRaw(transport, url);
+      // The wire message itself is too deep: its one "frame" is refused alone, with BAD_JSON.
+      expect(await c.send(nested(100_000))).toBe(204);
+      const refusal = (await c.frame('error')) as Extract<ServerFrame, { type: 'error' }>;
+      expect(refusal.code).toBe('BAD_JSON');
+      await c.send([{ type: 'ping' }]);
+      await c.frame('pong');
+    }
+  });
+});
+
+/** A promise with its resolve function, to hold a hook until the test says so. */
+function gate() {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { open, opened };
+}
+
+const pubs = (from: number, count: number) =>
+  Array.from({ length: count }, (_, i) => ({ type: 'pub', id: `p${from + i}`, channel: 'flood', data: from + i }));
+
+describe('publish flood', () => {
+  it.each(transports)('%s: publishing past publishBurst gets RATE_LIMITED then 1008; a bystander is served', async (transport) => {
+    const { url, server } = await start({ publishRate: 100, publishBurst: 100 });
+    const bystander = await connectRaw('websocket', url);
+    await bystander.send([{ type: 'sub', channel: 'other' }]);
+    await bystander.frame('subscribed');
+    const flooder = await connectRaw(transport, url);
+    await flooder.send(pubs(0, 100));
+    await flooder.send(pubs(100, 100)).catch(() => 0);
+    const refused = await flooder.frame('error', (e) => e.code === 'RATE_LIMITED');
+    // No id: the publishes were not answered, so a client keeps them and resends them later.
+    expect(refused.id).toBeUndefined();
+    expect((await flooder.ended).code).toBe(1008);
+    const acked = flooder.messages.flat().filter((f) => f.type === 'ack').length;
+    expect(acked).toBeLessThanOrEqual(100);
+    await server.publish('other', 'still here');
+    await bystander.frame('msg', (m) => m.data === 'still here');
+  });
+
+  it('a client within publishRate keeps its connection', async () => {
+    const { url } = await start({ publishRate: 1000, publishBurst: 100 });
+    const c = await connectRaw('websocket', url);
+    for (let round = 0; round < 3; round++) {
+      await c.send(pubs(round * 100, 100));
+      await c.frame('ack', (a) => a.id === `p${round * 100 + 99}`);
+      // 100 tokens come back in 100 ms at 1000/s.
+      await new Promise((resolve) => setTimeout(resolve, 150));
+    }
+    expect(c.messages.flat().some((f) => f.type === 'error' || f.type === 'bye')).toBe(false);
+  });
+});
+
+describe('bytes in flight inbound', () => {
+  it.each(transports)(
+    '%s: more than maxInboundBytes waiting behind a slow authorize closes with 1008; the first message always goes',
+    async (transport) => {
+      const held = gate();
+      const { url } = await start({
+        maxInboundBytes: 4096,
+        authorize: async (_principal, channel) => {
+          if (channel === 'slow') await held.opened;
+          return true;
+        },
+      });
+      const c = await connectRaw(transport, url);
+      // Alone, this 6 KB message is over the budget, and it is still taken: nothing waits.
+      await c.send([{ type: 'sub', channel: 'slow' }, ...pubs(0, 3).map((p) => ({ ...p, data: 'x'.repeat(2000) }))]);
+      await c.send([{ type: 'pub', id: 'more', channel: 'c', data: 'y'.repeat(2000) }]).catch(() => 0);
+      expect((await c.ended).code).toBe(1008);
+      held.open();
+    },
+  );
+
+  it('what is handled is given back: a client that waits for its answers never hits the budget', async () => {
+    const { url } = await start({ maxInboundBytes: 4096 });
+    const c = await connectRaw('websocket', url);
+    for (let i = 0; i < 20; i++) {
+      await c.send([{ type: 'pub', id: `big${i}`, channel: 'c', data: 'z'.repeat(3000) }]);
+      await c.frame('ack', (a) => a.id === `big${i}`);
+    }
+    expect(c.messages.flat().some((f) => f.type === 'bye')).toBe(false);
+  });
+});
+
+describe('history budgets (memory broker)', () => {
+  it.each(transports)(
+    '%s: history over maxTotalHistoryBytes is evicted oldest first, and a resume from before it gets a gap',
+    async (transport) => {
+      const { url, server } = await start({ maxTotalHistoryBytes: 100_000 });
+      let epoch = '';
+      for (let i = 1; i <= 10; i++) ({ epoch } = await server.publish('big', 'x'.repeat(30_000)));
+      const c = await connectRaw(transport, url);
+      await c.send([{ type: 'sub', channel: 'big', since: { epoch, seq: 1 } }]);
+      const gap = await c.frame('gap');
+      expect(gap).toMatchObject({ reason: 'window', seq: 7, from: { epoch, seq: 1 } });
+      await c.frame('msg', (m) => m.seq === 10);
+      expect(
+        c.messages
+          .flat()
+          .filter((f) => f.type === 'msg')
+          .map((f) => (f as { seq: number }).seq),
+      ).toEqual([8, 9, 10]);
+    },
+  );
+
+  it('channels past maxChannels evict idle ones; a resume of an evicted channel gets a gap, never an old seq again', async () => {
+    const { url, server } = await start({ maxChannels: 10 });
+    const { epoch } = await server.publish('first', 'old');
+    for (let i = 0; i < 20; i++) await server.publish(`spam-${i}`, i);
+    const c = await connectRaw('websocket', url);
+    await c.send([{ type: 'sub', channel: 'first', since: { epoch, seq: 1 } }]);
+    const gap = await c.frame('gap');
+    expect(gap.reason).toBe('window');
+    const next = await server.publish('first', 'new');
+    expect(next.seq).toBeGreaterThan(1);
+    expect((await c.frame('msg')).data).toBe('new');
+  });
+});
+
+/** A raw TCP socket to the server, resolving when connected; `closed` settles when the server ends it. */
+async function rawSocket(url: string): Promise<{ socket: Socket; closed: Promise<string> }> {
+  const { port } = new URL(url);
+  const socket = createConnection({ host: '127.0.0.1', port: Number(port) });
+  let received = '';
+  socket.setEncoding('utf8');
+  socket.on('data', (chunk: string) => (received += chunk));
+  socket.on('error', () => undefined);
+  const closed = new Promise<string>((resolve) => socket.once('close', () => resolve(received)));
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('error', reject);
+  });
+  onTestFinished(() => void socket.destroy());
+  return { socket, closed };
+}
+
+describe('sockets and slow requests', () => {
+  it('a slowloris socket (headers never finished) is closed within about headersTimeout', async () => {
+    const { url } = await start({ headersTimeout: 500, requestTimeout: 1000 });
+    const { socket, closed } = await rawSocket(url);
+    socket.write('GET /rt/health HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+    const trickle = setInterval(() => socket.write('X-Slow: 1\r\n'), 100);
+    const startedAt = Date.now();
+    const answer = await closed;
+    clearInterval(trickle);
+    expect(Date.now() - startedAt).toBeLessThan(3000);
+    expect(answer).toMatch(/^HTTP\/1\.1 408/);
+  });
+
+  it('maxSocketsPerIp: one socket too many from an address is answered 429 and closed; a freed one lets the next in', async () => {
+    const { url } = await start({ maxSocketsPerIp: 3 });
+    const held = [await rawSocket(url), await rawSocket(url), await rawSocket(url)];
+    const extra = await rawSocket(url);
+    expect(await extra.closed).toMatch(/^HTTP\/1\.1 429[\s\S]*TOO_MANY_CONNECTIONS/);
+    held[0]!.socket.destroy();
+    await held[0]!.closed;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const next = await rawSocket(url);
+    next.socket.write('GET /rt/health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n');
+    expect(await next.closed).toMatch(/^HTTP\/1\.1 200/);
+  });
+
+  it('long-poll tickets never polled expire after handshakeTimeout and give their address slot back', async () => {
+    const { url } = await start({ handshakeTimeout: 300, maxConnectionsPerIp: 2 });
+    const connect = () => http(`${url}/connect`, { method: 'POST', body: JSON.stringify({ v: 1, transport: 'longpoll' }) });
+    const first = await connect();
+    expect((await connect()).status).toBe(200);
+    expect(await connect()).toMatchObject({ status: 429, body: { error: { code: 'TOO_MANY_CONNECTIONS' } } });
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect((await connect()).status).toBe(200);
+    // The abandoned ticket is forgotten.
+    const { cid, key } = first.body as { cid: string; key: string };
+    const late = await http(`${url}/poll?cid=${cid}&ack=0`, { headers: { Authorization: `Bearer ${key}` } });
+    expect(late).toMatchObject({ status: 404, body: { error: { code: 'UNKNOWN_CONNECTION' } } });
+  });
+
+  it('a polled long-poll connection is not cut by the ticket expiry', async () => {
+    const { url } = await start({ handshakeTimeout: 200, heartbeat: 2000 });
+    const c = await connectRaw('longpoll', url);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await c.send([{ type: 'ping' }]);
+    await c.frame('pong');
+  });
+});
+
+describe('restart herd', () => {
+  it('the bye for 1012 carries the window to spread reconnects over, sized by the connections held, on every transport', async () => {
+    const { url, server } = await start({ restartReconnectRate: 1 });
+    const clients = [];
+    for (let i = 0; i < 8; i++) for (const transport of transports) clients.push(await connectRaw(transport, url));
+    // Long polls get their bye through a pending poll: let each make its next one.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // 24 connections at 1 reconnect a second: a 24 s window.
+    void server.close();
+    for (const c of clients) {
+      const bye = await c.frame('bye').catch((error: Error) => {
+        throw new Error(`${c.transport}: ${error.message}`);
+      });
+      expect(bye, c.transport).toMatchObject({ code: 1012, spread: 24_000 });
+    }
+    t = undefined;
+  });
+
+  it('other byes carry no window', async () => {
+    const { url } = await start({ publishRate: 1, publishBurst: 100 });
+    const c = await connectRaw('websocket', url);
+    await c.send(pubs(0, 100));
+    await c.send(pubs(100, 1));
+    const bye = await c.frame('bye');
+    expect(bye.code).toBe(1008);
+    expect(bye.spread).toBeUndefined();
+  });
+});
