@@ -94,18 +94,23 @@ describe('createTestServer', () => {
   });
 
   it('closes without leaving a handle: a process using the kit exits by itself', async () => {
+    // A stalled connection, a blackholed attempt and a pending wait are all open when it closes.
     const script = `
       import { createTestServer } from './src/testing.ts';
       import { createClient } from './src/index.ts';
       import { WebSocket } from 'ws';
       const server = await createTestServer({ heartbeat: 500 });
-      const client = createClient(server.url, { WebSocket, transports: ['websocket'] });
+      const stalled = createClient(server.url, { WebSocket, transports: ['websocket'] });
       await server.waitForConnection();
       server.stall();
-      server.blackhole('websocket');
+      server.blackhole('longpoll');
+      const hanging = createClient(server.url, { transports: ['longpoll'] });
+      const waiting = server.waitForConnection({ transport: 'longpoll', timeout: 60000 }).catch((e) => e.code);
+      await new Promise((resolve) => setTimeout(resolve, 200));
       await server.close();
-      client.close();
-      console.log('closed');
+      stalled.close();
+      hanging.close();
+      console.log(await waiting);
     `;
     // Bundled from the sources (packages stay imports, resolved from the repository as cwd).
     const bundled = await build({
@@ -125,9 +130,66 @@ describe('createTestServer', () => {
       timeout: 15_000,
     });
     expect(result.stderr).toBe('');
-    expect(result.stdout.trim()).toBe('closed');
+    expect(result.stdout.trim()).toBe('CLOSED');
     expect(result.status).toBe(0);
     expect(Date.now() - started).toBeLessThan(10_000);
+  });
+});
+
+describe('fault controls', () => {
+  it('drop cuts only the transport named and counts what it cut', async () => {
+    const server = await kit();
+    connect(server, { transports: ['websocket'] });
+    connect(server, { transports: ['sse'] });
+    await server.waitForConnection({ transport: 'websocket' });
+    const sse = await server.waitForConnection({ transport: 'sse' });
+    const ws = server.connections.find((c) => c.transport === 'websocket')!;
+    expect(server.drop({ transport: 'sse' })).toBe(1);
+    // Left out at once, before the server notices.
+    expect(server.connections.map((c) => c.cid)).toEqual([ws.cid]);
+    const back = await server.waitForConnection({ transport: 'sse' });
+    expect(back.cid).not.toBe(sse.cid);
+    expect(server.connections.map((c) => c.cid)).toContain(ws.cid);
+    expect(() => server.drop({ transport: 'carrier-pigeon' as TestTransport })).toThrow(/transport must be/);
+  });
+
+  it('allow() without a transport lifts every refusal', async () => {
+    const server = await kit();
+    server.refuse('websocket');
+    server.refuse('sse');
+    server.allow();
+    const { client } = connect(server, { transports: ['websocket'] });
+    await server.waitForConnection({ transport: 'websocket' });
+    await waitFor(() => expect(client.state).toBe('open'));
+  });
+
+  it('forgetHistory() without a channel gives every channel a new epoch', async () => {
+    const server = await kit();
+    const a = await server.publish('a', 1);
+    const b = await server.publish('b', 1);
+    server.forgetHistory();
+    const a2 = await server.publish('a', 2);
+    const b2 = await server.publish('b', 2);
+    expect([a2.seq, b2.seq]).toEqual([1, 1]);
+    expect(a2.epoch).not.toBe(a.epoch);
+    expect(b2.epoch).not.toBe(b.epoch);
+  });
+
+  it('a wait pending when the server closes rejects with CLOSED, and calls after close reject too', async () => {
+    const server = await kit();
+    const waiting = server.waitForConnection({ timeout: 10_000 });
+    await server.close();
+    await expect(waiting).rejects.toMatchObject({ code: 'CLOSED' });
+    await expect(server.publish('a', 1)).rejects.toMatchObject({ code: 'CLOSED' });
+    await expect(server.restart()).rejects.toMatchObject({ code: 'CLOSED' });
+  });
+
+  it('keeps refusals across a restart', async () => {
+    const server = await kit();
+    server.refuse('websocket');
+    await server.restart();
+    connect(server, { transports: ['websocket', 'sse'], stagger: 10_000 });
+    await expect(server.waitForConnection()).resolves.toMatchObject({ transport: 'sse' });
   });
 });
 
@@ -203,6 +265,25 @@ describe.each(transports)('over %s', (transport) => {
     expect(errors.map((e) => e.code)).toContain('HEARTBEAT_TIMEOUT');
     await waitFor(() => expect(received.map((m) => m.data)).toEqual(['before', 'during']));
     server.unstall();
+  });
+
+  it('unstall lets what was held through: the same connection delivers it, nothing reconnects', async () => {
+    // The default heartbeat (25 s): the client has no reason to give up during this test.
+    const server = await kit();
+    const { client } = connect(server, { transports: [transport] });
+    const { received } = subscribe(client, 'feed');
+    const states: string[] = [];
+    client.on('state', ({ to }) => states.push(to));
+    const before = await server.waitForConnection({ channel: 'feed' });
+    expect(server.stall()).toBe(1);
+    await server.publish('feed', 'held');
+    await expect(server.waitForConnection({ timeout: 300 })).rejects.toMatchObject({ code: 'WAIT_TIMEOUT' });
+    // Nothing got through the stall.
+    expect(received).toEqual([]);
+    server.unstall();
+    await waitFor(() => expect(received.map((m) => m.data)).toEqual(['held']));
+    expect(await server.waitForConnection({ channel: 'feed' })).toMatchObject({ cid: before.cid, stalled: false });
+    expect(states).not.toContain('reconnecting');
   });
 
   it('forgetHistory starts a new epoch: the subscriber gets a gap, then the new log from seq 1', async () => {
