@@ -88,6 +88,7 @@ export class Faults {
         res?.destroy();
         return false;
       }
+      // Without an app hook everyone is accepted, as by a server without one.
       return hook ? hook(context) : (undefined as P);
     };
   }

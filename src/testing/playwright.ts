@@ -1,6 +1,7 @@
 import { test as base, expect } from '@playwright/test';
 import type { TestServerOptions } from './options.js';
-import { createTestServer, type TestServer } from './test-server.js';
+import { createTestServer } from './test-server.js';
+import type { TestServer } from './types.js';
 
 /** The fixtures `lifeline-rt/testing/playwright` adds to Playwright's `test`. */
 export interface LifelineFixtures {
