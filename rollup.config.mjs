@@ -16,7 +16,10 @@ const entriesOf = (names) => Object.fromEntries(names.map((name) => [name, `src/
 
 const nodeBuiltins = new Set(builtinModules);
 const nodeOnlyPackages = new Set(['ws', 'ioredis']);
-const nodeOnlyFiles = new Set([join(src, 'server.ts'), join(src, 'cli.ts')]);
+const nodeOnlyFiles = new Set(['server.ts', 'cli.ts', 'testing.ts', 'testing-playwright.ts'].map((file) => join(src, file)));
+// Node-only entries: the server, and the testing kit with its Playwright fixture (bin/lifeline-server.js imports dist/cli.js).
+const nodeEntries = ['server', 'testing', 'testing-playwright'];
+const nodeExternal = /^(ws|ioredis|nanoevents|@playwright\/test)(\/|$)/;
 
 /** Fails the build when a browser entry imports a Node builtin, a Node-only package or src/server. */
 function browserOnly() {
@@ -29,7 +32,7 @@ function browserOnly() {
       return null;
     },
     load(id) {
-      if (id.startsWith(join(src, 'server') + sep) || nodeOnlyFiles.has(id)) {
+      if (id.startsWith(join(src, 'server') + sep) || id.startsWith(join(src, 'testing') + sep) || nodeOnlyFiles.has(id)) {
         this.error(`browser build reaches Node-only module ${id}`);
       }
       return null;
@@ -210,15 +213,15 @@ export default [
   ...browserBuilds(true),
   {
     // Node entries, ESM: the server and the CLI (bin/lifeline-server.js imports dist/cli.js).
-    input: entriesOf(['server', 'cli']),
-    external: (id) => id.startsWith('node:') || nodeBuiltins.has(id) || /^(ws|ioredis|nanoevents)(\/|$)/.test(id),
+    input: entriesOf([...nodeEntries, 'cli']),
+    external: (id) => id.startsWith('node:') || nodeBuiltins.has(id) || nodeExternal.test(id),
     plugins: [typescript(true), recordChunks('dist')],
     output: chunkOutput('es', 'js'),
   },
   {
-    // The server as CJS for `require('lifeline-rt/server')`; the CLI needs none.
-    input: entriesOf(['server']),
-    external: (id) => id.startsWith('node:') || nodeBuiltins.has(id) || /^(ws|ioredis)(\/|$)/.test(id),
+    // The Node entries as CJS for `require()`; the CLI needs none.
+    input: entriesOf(nodeEntries),
+    external: (id) => id.startsWith('node:') || nodeBuiltins.has(id) || /^(ws|ioredis|@playwright\/test)(\/|$)/.test(id),
     plugins: [inlinePackages(['nanoevents']), typescript(true), recordChunks('dist')],
     output: chunkOutput('cjs', 'cjs'),
   },
@@ -227,8 +230,8 @@ export default [
   {
     // One bundled .d.ts per entry (shared types in dist/chunks; both builds share them); runs
     // last, so it also prunes stale chunks.
-    input: entriesOf([...browserEntries, 'server']),
-    external: (id) => id.startsWith('node:') || nodeBuiltins.has(id) || /^(ws|ioredis|nanoevents)(\/|$)/.test(id),
+    input: entriesOf([...browserEntries, ...nodeEntries]),
+    external: (id) => id.startsWith('node:') || nodeBuiltins.has(id) || nodeExternal.test(id),
     plugins: [dts(), recordChunks('dist'), pruneStaleChunks()],
     // .d.ts for `import`, .d.cts for `require`: in a `"type": "module"` package TypeScript reads a
     // .d.ts as ESM, which a CommonJS consumer under node16 resolution may not `require`.

@@ -1,5 +1,5 @@
 /** `lifeline-rt/server`: the reference server (Node only) and its brokers. */
-export { createServer, type LifelineServer } from './server/server.js';
+export { createServer, type ConnectionInfo, type LifelineServer } from './server/server.js';
 export {
   serverDefaults,
   type AuthenticateContext,

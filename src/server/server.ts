@@ -9,7 +9,7 @@ import { handleHealth, handlePublish, publish, type PublishAck } from './http-ap
 import { bearerToken, sendError } from './http-util.js';
 import { clientIp } from './limits.js';
 import { LongPollEndpoint, httpPollReply } from './long-polling-endpoint.js';
-import { resolveServerOptions, type ServerOptions } from './options.js';
+import { resolveServerOptions, type ServerOptions, type ServerTransport } from './options.js';
 import { originAllowed, setCorsHeaders } from './origin.js';
 import { limitSocketsPerIp } from './socket-limit.js';
 import { SseEndpoint } from './sse-endpoint.js';
@@ -22,6 +22,16 @@ function parseUrl(req: IncomingMessage): URL | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** One open client connection, as {@link LifelineServer.describeConnections} reports it. */
+export interface ConnectionInfo {
+  /** The connection id announced in `welcome` (SSE and long polling quote it in their URLs). */
+  cid: string;
+  /** The transport it runs on. */
+  transport: ServerTransport;
+  /** Channels whose subscription is live: answered with `subscribed` or `gap`, so every later publish reaches it. */
+  channels: string[];
 }
 
 /** A Lifeline server: mount it on an http server or let it listen on its own. */
@@ -48,6 +58,11 @@ export interface LifelineServer {
   publish(channel: string, data: unknown, id?: string): Promise<PublishAck>;
   /** Open client connections on all transports. */
   readonly connections: number;
+  /**
+   * The open client connections with their transport and live subscriptions, oldest first: a
+   * snapshot for tests and diagnostics (the testing kit's `connections` and `waitForConnection`).
+   */
+  describeConnections(): ConnectionInfo[];
 }
 
 /** Creates a Lifeline server. Throws a TypeError naming the first bad option. */
@@ -262,6 +277,15 @@ export function createServer<Principal = unknown>(options: ServerOptions<Princip
     },
     get connections() {
       return context.connections.size;
+    },
+    describeConnections() {
+      return [...context.connections.values()].map((connection) => ({
+        cid: connection.cid,
+        transport: connection.transport,
+        // A subscription still reading its history (or waiting to retry) would miss nothing, but
+        // its client has no answer yet: only answered ones count as live.
+        channels: [...connection.subscriptions.values()].filter((s) => s.active && !s.resuming).map((s) => s.channel),
+      }));
     },
   };
 }

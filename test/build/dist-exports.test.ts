@@ -74,6 +74,13 @@ describe('exports map', () => {
     });
   }
 
+  it('"./testing" never loads @playwright/test (an optional peer); "./testing/playwright" does', () => {
+    const graph = (subpath: string) => importGraph(join(repo, (pkg.exports[subpath] as ConditionalExports).import.default)).specifiers;
+    expect(graph('./testing')).not.toContain('@playwright/test');
+    expect(graph('./testing/playwright')).toContain('@playwright/test');
+    expect(pkg.peerDependenciesMeta?.['@playwright/test']?.optional).toBe(true);
+  });
+
   it('the import-graph check sees Node-only imports when they are there (it can fail)', () => {
     const { specifiers } = importGraph(distFile('server.js'));
     expect(specifiers.some((s) => s.startsWith('node:') || s === 'ws')).toBe(true);
@@ -95,5 +102,7 @@ describe('exports map', () => {
     declares('websocket.d.ts', ['websocket', 'TransportFactory']);
     declares('sse.d.ts', ['sse']);
     declares('longpoll.d.ts', ['longpoll']);
+    declares('testing.d.ts', ['createTestServer', 'TestServer', 'TestServerOptions', 'TestServerError']);
+    declares('testing-playwright.d.ts', ['test', 'expect', 'LifelineFixtures', 'createTestServer']);
   });
 });

@@ -27,6 +27,7 @@ export const pkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) 
   types: string;
   sideEffects: unknown;
   bin: Record<string, string>;
+  peerDependenciesMeta?: Record<string, { optional?: boolean }>;
 };
 
 /** Absolute path of a built file; fails with a hint when the build has not run. */

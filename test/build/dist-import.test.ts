@@ -92,6 +92,13 @@ describe('side-effect-free import', () => {
     expect(exports.length).toBeGreaterThan(0);
   });
 
+  for (const how of ['import', 'require'] as const) {
+    it(`${how}('lifeline/testing') and ('lifeline/testing/playwright') start nothing: the process exits by itself`, () => {
+      expect(load('lifeline/testing', how).exports).toEqual(expect.arrayContaining(['createTestServer', 'TestServerError']));
+      expect(load('lifeline/testing/playwright', how).exports).toEqual(expect.arrayContaining(['test', 'expect', 'createTestServer']));
+    });
+  }
+
   it('dist/lifeline.min.js defines window.Lifeline and nothing else', () => {
     const sandbox: Record<string, unknown> = {};
     sandbox.window = sandbox;
