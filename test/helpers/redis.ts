@@ -34,7 +34,8 @@ process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
-const freePort = () =>
+/** A free TCP port on 127.0.0.1 (free when asked: bind it soon). */
+export const freePort = () =>
   new Promise<number>((resolve, reject) => {
     const probe = createServer();
     probe.once('error', reject);
