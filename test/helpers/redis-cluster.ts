@@ -16,6 +16,8 @@ export interface RedisClusterProcess {
   /** `redis://127.0.0.1:<port>` of each master, in slot order (the first serves slot 0). */
   nodes: string[];
   ports: number[];
+  /** The sharded pub/sub channels each master has subscribers for, by master. */
+  shardChannels(): Promise<string[][]>;
   /** Kills master `index` with SIGKILL, as a crashed machine: its slots become unreachable. */
   kill(index: number): Promise<void>;
   /** Kills every server (SIGKILL: nothing to keep) and removes their directories. */
@@ -110,7 +112,9 @@ export async function startRedisCluster(): Promise<RedisClusterProcess> {
       ports.push(port);
     }
     const addresses = ports.map((port) => `127.0.0.1:${port}`);
-    await run('redis-cli', ['--cluster', 'create', ...addresses, '--cluster-replicas', '0', '--cluster-yes'], { timeout: READY_TIMEOUT_MS });
+    await run('redis-cli', ['--cluster', 'create', ...addresses, '--cluster-replicas', '0', '--cluster-yes'], {
+      timeout: READY_TIMEOUT_MS,
+    });
     const deadline = Date.now() + READY_TIMEOUT_MS;
     for (const port of ports) {
       while (!(await info(port)).includes('cluster_state:ok')) {
@@ -119,7 +123,13 @@ export async function startRedisCluster(): Promise<RedisClusterProcess> {
       }
     }
     const nodes = ports.map((port) => `redis://127.0.0.1:${port}`);
-    return { url: nodes.join(','), nodes, ports, kill: (index) => kill(children[index]!), dispose };
+    const shardChannels = () =>
+      Promise.all(
+        ports.map(async (port) =>
+          (await run('redis-cli', ['-p', String(port), 'PUBSUB', 'SHARDCHANNELS'])).stdout.split('\n').filter(Boolean),
+        ),
+      );
+    return { url: nodes.join(','), nodes, ports, shardChannels, kill: (index) => kill(children[index]!), dispose };
   } catch (error) {
     await dispose();
     throw error;

@@ -41,7 +41,8 @@ end
 /**
  * Publish, atomically: dedup check, seq increment, append, trim, fan-out.
  * KEYS: meta, stream, [dedup key]. ARGV: candidate epoch, now, historySize, historyTtl,
- * dedupTtl, data JSON, pub/sub channel, stream expiry (ms), dedup key expiry (ms), nonce. The
+ * dedupTtl, data JSON, pub/sub channel, stream expiry (ms), dedup key expiry (ms), nonce, and
+ * the publish command (`PUBLISH`, or `SPUBLISH` in a cluster: the channel shares the keys' slot). The
  * two expiries only collect garbage: trimming and the dedup window follow the broker's clock.
  * Returns `{ epoch, seq, duplicate (0|1) }`. The pub/sub payload is `<epoch> <seq> <nonce> <json>`.
  */
@@ -63,7 +64,7 @@ redis.call('XADD', stream, 'MAXLEN', ARGV[3], seq .. '-0', 't', ARGV[2], 'd', AR
 trimAge(stream, now - tonumber(ARGV[4]))
 if redis.call('EXISTS', stream) == 1 then redis.call('PEXPIRE', stream, ARGV[8]) end
 if seen then redis.call('SET', seen, epoch .. ' ' .. seq .. ' ' .. ARGV[2], 'PX', ARGV[9]) end
-redis.call('PUBLISH', ARGV[7], epoch .. ' ' .. seq .. ' ' .. ARGV[10] .. ' ' .. ARGV[6])
+redis.call(ARGV[11], ARGV[7], epoch .. ' ' .. seq .. ' ' .. ARGV[10] .. ' ' .. ARGV[6])
 return { epoch, seq, 0 }
 `;
 
