@@ -92,6 +92,35 @@ type ScriptCall = (...args: (string | number)[]) => Promise<unknown>;
 
 const defaultReconnectDelay = (attempt: number) => Math.random() * Math.min(2000, 100 * 2 ** attempt);
 
+/**
+ * Whether one Redis server keeps every acknowledged write across a crash: an fsync per write
+ * (`appendonly yes`, `appendfsync always`) and never promoted from a replica since it started
+ * (a replica may lag its old master). Anything else, or a Redis that refuses CONFIG, counts as
+ * one that may roll back, whose channels start a new epoch after it restarts.
+ */
+async function serverKeepsEveryWrite(server: Redis): Promise<boolean> {
+  try {
+    const [config, replication] = await Promise.all([server.config('GET', 'append*') as Promise<string[]>, server.info('replication')]);
+    const settings = new Map<string, string>();
+    for (let i = 0; i + 1 < config.length; i += 2) settings.set(config[i]!, config[i + 1]!);
+    return (
+      settings.get('appendonly') === 'yes' &&
+      settings.get('appendfsync') === 'always' &&
+      /^role:master\r?$/m.test(replication) &&
+      /^master_replid2:0+\r?$/m.test(replication)
+    );
+  } catch {
+    return false;
+  }
+}
+
+/** {@link serverKeepsEveryWrite} for a standalone Redis, or for every master of a cluster. */
+async function keepsEveryWrite(client: RedisClient): Promise<boolean> {
+  if (!(client instanceof Cluster)) return serverKeepsEveryWrite(client);
+  const masters = client.nodes('master');
+  return masters.length > 0 && (await Promise.all(masters.map(serverKeepsEveryWrite))).every(Boolean);
+}
+
 /** How long garbage keys outlive their logical window, so clock skew never shortens it. */
 const GC_SLACK_MS = 60_000;
 
@@ -148,6 +177,8 @@ export function redisBroker(options: RedisBrokerOptions): Broker {
     publishCall: ScriptCall;
     readCall: ScriptCall;
     resetCall: ScriptCall;
+    /** Whether the Redis now connected keeps every write across restarts (asked on each connect). */
+    trusted: Promise<boolean>;
   }
   let links: Links | undefined;
   let detectTimer: NodeJS.Timeout | undefined;
@@ -186,6 +217,7 @@ export function redisBroker(options: RedisBrokerOptions): Broker {
       publishCall: script('lifelinePublish'),
       readCall: script('lifelineRead'),
       resetCall: script('lifelineReset'),
+      trusted: Promise.resolve(false),
     };
   };
 
@@ -258,10 +290,11 @@ export function redisBroker(options: RedisBrokerOptions): Broker {
   };
 
   const read = (channel: string, after: number | undefined, check?: number): Promise<TrackedRead> =>
-    run('read', 'command', async ({ readCall }) => {
+    run('read', 'command', async ({ readCall, trusted }) => {
       const start = after === undefined ? '' : `${after + 1}-0`;
       const checkId = check === undefined ? '' : `${check}-0`;
-      const reply = await readCall(key(channel, 'meta'), key(channel, 'log'), newEpoch(), now(), historyTtl, start, checkId);
+      const trust = (await trusted) ? 1 : 0;
+      const reply = await readCall(key(channel, 'meta'), key(channel, 'log'), newEpoch(), now(), historyTtl, start, checkId, trust);
       return parseRead(channel, reply);
     });
 
@@ -274,7 +307,12 @@ export function redisBroker(options: RedisBrokerOptions): Broker {
   });
 
   /** Feeds the fan-out, and repairs it once both connections are back after a reconnect. */
-  function wire({ commands, feed }: Links) {
+  function wire(found: Links) {
+    const { commands, feed } = found;
+    // Asked before any call on the new connection can run (this listener comes first).
+    commands.on('ready', () => {
+      found.trusted = keepsEveryWrite(commands);
+    });
     feed.onMessage((name, payload) => fanout.onMessage(name, payload));
     const resync = () => {
       if (commands.status === 'ready' && feed.client.status === 'ready') void fanout.resync(!feed.resubscribes);
@@ -331,7 +369,8 @@ export function redisBroker(options: RedisBrokerOptions): Broker {
 
   return {
     publish: (channel, data, id) =>
-      run('publish', 'command', async ({ publishCall, cluster }): Promise<PublishResult> => {
+      run('publish', 'command', async ({ publishCall, cluster, trusted }): Promise<PublishResult> => {
+        const trust = (await trusted) ? 1 : 0;
         const keys = [key(channel, 'meta'), key(channel, 'log')];
         if (id !== undefined) keys.push(key(channel, `id:${id}`));
         const args = [
@@ -346,6 +385,7 @@ export function redisBroker(options: RedisBrokerOptions): Broker {
           Math.ceil(dedupTtl + GC_SLACK_MS),
           randomBytes(6).toString('base64url'),
           cluster ? 'SPUBLISH' : 'PUBLISH',
+          trust,
         ];
         const [epoch, seq, duplicate] = (await publishCall(keys.length, ...keys, ...args)) as [string, number, number];
         return { epoch, seq, duplicate: duplicate === 1 };
