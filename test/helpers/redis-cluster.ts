@@ -20,6 +20,8 @@ export interface RedisClusterProcess {
   shardChannels(): Promise<string[][]>;
   /** Kills master `index` with SIGKILL, as a crashed machine: its slots become unreachable. */
   kill(index: number): Promise<void>;
+  /** Starts killed master `index` again on its port and directory: it rejoins with its slots, without data. */
+  restart(index: number): Promise<void>;
   /** Kills every server (SIGKILL: nothing to keep) and removes their directories. */
   dispose(): Promise<void>;
 }
@@ -129,7 +131,16 @@ export async function startRedisCluster(): Promise<RedisClusterProcess> {
           (await run('redis-cli', ['-p', String(port), 'PUBSUB', 'SHARDCHANNELS'])).stdout.split('\n').filter(Boolean),
         ),
       );
-    return { url: nodes.join(','), nodes, ports, shardChannels, kill: (index) => kill(children[index]!), dispose };
+    const restart = async (index: number) => {
+      await kill(children[index]!);
+      children[index] = await launch(ports[index]!, dirs[index]!);
+      const until = Date.now() + READY_TIMEOUT_MS;
+      while (!(await info(ports[index]!)).includes('cluster_state:ok')) {
+        if (Date.now() > until) throw new Error(`Redis Cluster node ${ports[index]} not ok after restart`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    };
+    return { url: nodes.join(','), nodes, ports, shardChannels, kill: (index) => kill(children[index]!), restart, dispose };
   } catch (error) {
     await dispose();
     throw error;

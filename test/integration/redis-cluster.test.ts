@@ -66,6 +66,25 @@ describe('redisBroker on a Redis Cluster', () => {
     expect(await b.bus!.send('nobody', 'hi')).toBe(false);
   });
 
+  it('comes back when a crashed shard returns: healthy again, and its channels deliver again', { timeout: 40_000 }, async () => {
+    const redis = await cluster();
+    const b = broker(redis.nodes[0]!);
+    const names = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta'];
+    const homes = await Promise.all(names.map((name) => masterOf(redis, `cl:{${name}}:live`)));
+    const name = names[homes.indexOf(1)]!;
+    const got: unknown[] = [];
+    await b.subscribe(name, (message) => got.push(message.data));
+    await b.publish(name, 'before');
+    await waitFor(() => expect(got).toEqual(['before']));
+    await redis.kill(1);
+    await waitFor(() => expect(b.health().ok).toBe(false), 10_000);
+    await redis.restart(1);
+    await waitFor(() => expect(b.health()).toEqual({ ok: true }), 15_000);
+    // The shard came back empty: a new epoch, which the listener follows.
+    await waitFor(async () => expect((await b.publish(name, 'after')).seq).toBe(1), 10_000);
+    await waitFor(() => expect(got).toEqual(['before', 'after']), 10_000);
+  });
+
   it('reports degraded health when a shard is unreachable, naming it', async () => {
     const redis = await cluster();
     const b = broker(redis.nodes[2]!);
