@@ -266,18 +266,27 @@ export function redisBroker(options: RedisBrokerOptions): Broker {
     }
     throw new RedisBrokerError(`Redis ${role} connection is ${client.status}${errorText()}`);
   };
-  const firstReady = (client: RedisClient, role: string) =>
-    new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        client.off('ready', onReady);
-        reject(new RedisBrokerError(`Redis ${role} connection not ready after ${commandTimeout} ms${errorText()}`));
-      }, commandTimeout);
-      const onReady = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      client.once('ready', onReady);
+  // One listener per connection however many calls wait for its first connect.
+  const firstConnect = new WeakMap<RedisClient, Promise<void>>();
+  const firstReady = async (client: RedisClient, role: string) => {
+    let connected = firstConnect.get(client);
+    if (!connected) {
+      connected = new Promise<void>((resolve) => client.once('ready', () => resolve()));
+      firstConnect.set(client, connected);
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new RedisBrokerError(`Redis ${role} connection not ready after ${commandTimeout} ms${errorText()}`)),
+        commandTimeout,
+      );
     });
+    try {
+      await Promise.race([connected, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
 
   const run = async <T>(what: string, role: 'command' | 'subscriber', command: (links: Links) => Promise<T>): Promise<T> => {
     const found = await current();
