@@ -18,7 +18,8 @@ const usage = `Usage: lifeline-server [options]
   --history <n>          messages kept per channel for replay (default 1000)
   --api-key <key>        enable POST {path}/publish with "Authorization: Bearer <key>"
   --allow-origin <url>   allow a cross-origin page (repeatable; "*" allows all)
-  --redis <url>          share history and fan-out with other nodes through Redis
+  --redis <url>          share history and fan-out with other nodes through Redis; a Redis
+                         Cluster node is detected, or give seeds: redis://a:7000,redis://b:7001
                          (needs ioredis: npm install ioredis)
   --demo                 serve the demo page at / and dist/lifeline.min.js
   --help                 show this help
@@ -63,13 +64,17 @@ function parse(argv: string[]) {
 
 /** Checks `--redis` up front: a typo would otherwise start a node that stays degraded for good. */
 function redisUrl(text: string): string {
-  let protocol = '';
-  try {
-    protocol = new URL(text).protocol;
-  } catch {
-    // Not a URL at all: refused below.
+  // A comma-separated list names seeds of one Redis Cluster.
+  for (const part of text.split(',')) {
+    let protocol = '';
+    try {
+      protocol = new URL(part.trim()).protocol;
+    } catch {
+      // Not a URL at all: refused below.
+    }
+    if (protocol !== 'redis:' && protocol !== 'rediss:')
+      throw new UsageError(`--redis must be a redis:// or rediss:// URL (or a comma-separated list of them), got "${text}"`);
   }
-  if (protocol !== 'redis:' && protocol !== 'rediss:') throw new UsageError(`--redis must be a redis:// or rediss:// URL, got "${text}"`);
   return text;
 }
 

@@ -14,6 +14,15 @@ import { sseSink, startEventStream, type SseEndpoint } from './sse-endpoint.js';
  */
 const RELAY_MARGIN_MS = 5000;
 
+/**
+ * How often (ms) a node that relays for another asks the bus whether that node still listens.
+ * Redis drops a dead process's subscription as soon as its socket closes, so a crashed owner
+ * is known within two probes, long before the relay's timeouts (tens of seconds at the default
+ * heartbeat) would find it; a second miss is awaited because one could be a reconnect.
+ */
+export const OWNER_PROBE_MS = 500;
+const OWNER_MISSES = 2;
+
 /** Messages between nodes; `rid` numbers a relayed request on the node that relays it (`from`). */
 type BusMessage =
   | { t: 'send'; from: string; rid: number; cid: string; key: string | undefined; body: string }
@@ -30,7 +39,9 @@ type BusMessage =
    */
   | { t: 'data'; from: string; rid: number; texts: string[]; first: boolean; replay: boolean }
   /** A relayed stream ends with a `bye`. */
-  | { t: 'end'; rid: number; bye: ByeFrame };
+  | { t: 'end'; rid: number; bye: ByeFrame }
+  /** Only asks the bus whether the node listens; the node ignores it. */
+  | { t: 'probe' };
 
 type Answer = Extract<BusMessage, { t: 'res' }>;
 
@@ -53,8 +64,9 @@ function writeAnswer(res: ServerResponse, answer: Answer | undefined): void {
  * the broker's {@link NodeBus}, and the connection's state (subscriptions, queue, long-poll
  * frame numbers) never leaves its node. A `send` is answered once the owner has queued the
  * frames, a `poll` with the owner's answer, and an SSE stream carries the wire messages the
- * owner writes. A relay whose owner is gone (or silent for too long) answers 404
- * UNKNOWN_CONNECTION or ends the stream: the client then reconnects and resumes elsewhere.
+ * owner writes. A relay whose owner is gone (no longer listening on the bus, probed every
+ * {@link OWNER_PROBE_MS}, or silent for too long) answers 404 UNKNOWN_CONNECTION or ends the
+ * stream: the client then reconnects and resumes elsewhere.
  */
 export class Cluster {
   private nextRid = 0;
@@ -64,6 +76,8 @@ export class Cluster {
   private readonly streams = new Map<string, Connection>();
   private readonly listening: Promise<(() => void) | undefined>;
   private listened = false;
+  /** Relays waiting on each owner node, with what to do when it is found gone. */
+  private readonly relaysTo = new Map<string, { relays: Map<number, () => void>; misses: number; timer: NodeJS.Timeout }>();
 
   constructor(
     private readonly context: ServerContext,
@@ -123,6 +137,7 @@ export class Cluster {
     const finish = () => {
       clearTimeout(timer);
       this.waiting.delete(rid);
+      this.unwatchOwner(owner, rid);
       this.context.stopHooks.delete(stop);
     };
     const abandon = () => {
@@ -132,13 +147,14 @@ export class Cluster {
     };
     // Until the first message the owner is answering the open; then it pings an idle stream
     // every heartbeat. Silence for longer means it is gone: the client reconnects elsewhere.
+    const ownerGone = () => {
+      abandon();
+      if (open) res.destroy();
+      else gone(res);
+    };
     const watch = (ms: number) => {
       clearTimeout(timer);
-      timer = setTimeout(() => {
-        abandon();
-        if (open) res.destroy();
-        else gone(res);
-      }, ms);
+      timer = setTimeout(ownerGone, ms);
     };
     const stop = () => {
       abandon();
@@ -147,6 +163,7 @@ export class Cluster {
     };
     this.context.stopHooks.add(stop);
     watch(RELAY_MARGIN_MS);
+    this.watchOwner(owner, rid, ownerGone);
     this.waiting.set(rid, {
       deliver: (message) => {
         if (message.t === 'res') {
@@ -188,8 +205,44 @@ export class Cluster {
   /** Stops relaying: waiting relays end (404, or `bye` on a stream), and other nodes can no longer reach this one. */
   close(): void {
     for (const waiter of [...this.waiting.values()]) waiter.cancel();
+    for (const watched of this.relaysTo.values()) clearInterval(watched.timer);
+    this.relaysTo.clear();
     // Not awaited: with Redis down the subscription may still be waiting to be made.
     void this.listening.then((stop) => stop?.());
+  }
+
+  /**
+   * Probes `owner` while relay `rid` waits on it; `gone` ends the relay when the owner no longer
+   * listens, so its client reconnects and resumes within about a second of a crash.
+   */
+  private watchOwner(owner: string, rid: number, gone: () => void): void {
+    let watched = this.relaysTo.get(owner);
+    if (!watched) {
+      const probe = JSON.stringify({ t: 'probe' } satisfies BusMessage);
+      const created = {
+        relays: new Map<number, () => void>(),
+        misses: 0,
+        timer: setInterval(() => {
+          void this.bus.send(owner, probe).then((listening) => {
+            if (this.relaysTo.get(owner) !== created) return;
+            created.misses = listening ? 0 : created.misses + 1;
+            if (created.misses < OWNER_MISSES) return;
+            for (const end of [...created.relays.values()]) end();
+          });
+        }, OWNER_PROBE_MS),
+      };
+      created.timer.unref();
+      this.relaysTo.set(owner, created);
+      watched = created;
+    }
+    watched.relays.set(rid, gone);
+  }
+
+  private unwatchOwner(owner: string, rid: number): void {
+    const watched = this.relaysTo.get(owner);
+    if (!watched?.relays.delete(rid) || watched.relays.size > 0) return;
+    clearInterval(watched.timer);
+    this.relaysTo.delete(owner);
   }
 
   /** Sends a request to its owner; resolves with the answer, or undefined when the owner is gone. */
@@ -205,9 +258,11 @@ export class Cluster {
       const finish = (answer: Answer | undefined) => {
         clearTimeout(timer);
         this.waiting.delete(rid);
+        this.unwatchOwner(owner, rid);
         resolve(answer);
       };
       const timer = setTimeout(() => finish(undefined), timeout);
+      this.watchOwner(owner, rid, () => finish(undefined));
       this.waiting.set(rid, {
         deliver: (message) => {
           if (message.t === 'res') finish(message);
@@ -268,6 +323,8 @@ export class Cluster {
       }
       case 'close':
         this.streams.get(`${message.from}/${message.rid}`)?.close(1006, 'stream closed');
+        return;
+      case 'probe':
         return;
     }
   }

@@ -116,6 +116,11 @@ export class Hub {
     return this.subscriptions.get(connection)?.has(channel) ?? false;
   }
 
+  /** The channels `connection` is live on: subscriptions answered and not reading their history. */
+  liveChannels(connection: Connection): string[] {
+    return [...(this.subscriptions.get(connection)?.values() ?? [])].filter((s) => s.active && !s.resuming).map((s) => s.channel);
+  }
+
   private subscriptionOf(connection: Connection, channel: string): Subscription | undefined {
     return this.subscriptions.get(connection)?.get(channel);
   }

@@ -284,7 +284,7 @@ export function createServer<Principal = unknown>(options: ServerOptions<Princip
         transport: connection.transport,
         // A subscription still reading its history (or waiting to retry) would miss nothing, but
         // its client has no answer yet: only answered ones count as live.
-        channels: [...connection.subscriptions.values()].filter((s) => s.active && !s.resuming).map((s) => s.channel),
+        channels: context.hub.liveChannels(connection),
       }));
     },
   };

@@ -4,7 +4,59 @@ import { createServer as createHttpServer } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Client, GapInfo, MessageMeta } from '../../src/index.js';
 import { createServer, redisBroker, type Broker, type LifelineServer, type ServerOptions } from '../../src/server.js';
-import type { RedisProcess } from './redis.js';
+import { startRedis } from './redis.js';
+import { startRedisCluster, type RedisClusterProcess } from './redis-cluster.js';
+import { waitFor } from './wait-for.js';
+
+/** The Redis that the nodes of a test share: one redis-server, or a Redis Cluster. */
+export interface SharedRedis {
+  url: string;
+  dispose(): Promise<void>;
+}
+
+/** Each kind of shared Redis the many-node tests run against. */
+export const sharedRedisKinds: { name: string; start: () => Promise<SharedRedis> }[] = [
+  { name: 'one Redis', start: startRedis },
+  { name: 'a 3-master Redis Cluster', start: startRedisCluster },
+];
+
+const isCluster = (redis: SharedRedis): redis is RedisClusterProcess => 'shardChannels' in redis;
+
+/**
+ * Starts `count` nodes with `start`. On a cluster, each node's own bus channel (which other
+ * nodes relay to) is made to live on a different master, so relays cross shards: a node
+ * that lands on a master already taken is killed and started again.
+ */
+export async function startSpreadNodes(redis: SharedRedis, count: number, start: () => Promise<Node>): Promise<Node[]> {
+  const nodes: Node[] = [];
+  if (!isCluster(redis)) {
+    for (let i = 0; i < count; i++) nodes.push(await start());
+    return nodes;
+  }
+  const taken = new Set<number>();
+  for (let attempt = 0; nodes.length < count; attempt++) {
+    if (attempt > 30) throw new Error('could not spread the nodes over the masters');
+    const before = new Set((await redis.shardChannels()).flat());
+    const node = await start();
+    let master = -1;
+    await waitFor(
+      async () => {
+        const now = await redis.shardChannels();
+        master = now.findIndex((channels) => channels.some((channel) => channel.includes(':node:') && !before.has(channel)));
+        if (master < 0) throw new Error('the node is not listening yet');
+      },
+      5000,
+      50,
+    );
+    if (taken.has(master) && taken.size < 3) {
+      await node.kill();
+      continue;
+    }
+    taken.add(master);
+    nodes.push(node);
+  }
+  return nodes;
+}
 
 /** One node of a cluster. */
 export interface Node {
@@ -29,7 +81,7 @@ export interface Node {
  * the test's cleanup can stop it.
  */
 export async function startNode(
-  redis: RedisProcess,
+  redis: { url: string },
   keyPrefix: string,
   track: (kill: () => Promise<void>) => void,
   options: ServerOptions = {},

@@ -11,7 +11,9 @@ export interface RedisProcess {
   port: number;
   /** Stops the server (SIGTERM: a clean shutdown, which writes the AOF when it is on). */
   stop(): Promise<void>;
-  /** Starts it again on the same port and directory. */
+  /** Kills it with SIGKILL, as a crash: nothing is written on the way out. */
+  crash(): Promise<void>;
+  /** Starts it again on the same port and directory (loading its RDB snapshot or AOF). */
   start(): Promise<void>;
   /** Stops it for good and removes its directory. */
   dispose(): Promise<void>;
@@ -34,7 +36,8 @@ process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
-const freePort = () =>
+/** A free TCP port on 127.0.0.1 (free when asked: bind it soon). */
+export const freePort = () =>
   new Promise<number>((resolve, reject) => {
     const probe = createServer();
     probe.once('error', reject);
@@ -85,11 +88,11 @@ const launch = (port: number, dir: string, persistent: boolean) =>
     });
   });
 
-const terminate = (child: ChildProcess) =>
+const terminate = (child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM') =>
   new Promise<void>((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) return resolve();
     child.once('exit', () => resolve());
-    child.kill('SIGTERM');
+    child.kill(signal);
   });
 
 /**
@@ -106,6 +109,10 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
     port,
     async stop() {
       if (child) await terminate(child);
+      child = undefined;
+    },
+    async crash() {
+      if (child) await terminate(child, 'SIGKILL');
       child = undefined;
     },
     async start() {

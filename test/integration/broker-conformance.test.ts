@@ -4,6 +4,7 @@ import type { Broker, StoredMessage } from '../../src/server/brokers/broker.js';
 import { memoryBroker } from '../../src/server/brokers/memory.js';
 import { redisBroker } from '../../src/server/brokers/redis.js';
 import { startRedis, type RedisProcess } from '../helpers/redis.js';
+import { startRedisCluster, type RedisClusterProcess } from '../helpers/redis-cluster.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 interface TrimOptions {
@@ -14,6 +15,7 @@ interface TrimOptions {
 }
 
 let redis: RedisProcess | undefined;
+let cluster: RedisClusterProcess | undefined;
 let prefixes = 0;
 
 const kinds: { name: string; make: (options: TrimOptions) => Broker }[] = [
@@ -23,14 +25,23 @@ const kinds: { name: string; make: (options: TrimOptions) => Broker }[] = [
     // A fresh key prefix per broker keeps tests apart on the one shared redis-server.
     make: (options) => redisBroker({ url: redis!.url, keyPrefix: `conformance${++prefixes}:`, ...options }),
   },
+  {
+    // Given one node's address: the broker finds out that it is a cluster.
+    name: 'redisBroker on a 3-master Redis Cluster',
+    make: (options) => redisBroker({ url: cluster!.nodes[1]!, keyPrefix: `conformance${++prefixes}:`, ...options }),
+  },
+  {
+    name: 'redisBroker on a Redis Cluster given as seed URLs',
+    make: (options) => redisBroker({ url: cluster!.url, keyPrefix: `conformance${++prefixes}:`, ...options }),
+  },
 ];
 
 beforeAll(async () => {
-  redis = await startRedis();
+  [redis, cluster] = await Promise.all([startRedis(), startRedisCluster()]);
 });
 
 afterAll(async () => {
-  await redis?.dispose();
+  await Promise.all([redis?.dispose(), cluster?.dispose()]);
 });
 
 describe.each(kinds)('$name', ({ make }) => {
@@ -169,6 +180,16 @@ describe.each(kinds)('$name', ({ make }) => {
     const later = await collect(b, 'u');
     await b.publish('u', 3);
     await waitFor(() => expect(later.seqs()).toEqual([3]));
+  });
+
+  it('serves channels on every shard', async () => {
+    const b = broker();
+    // Forty channels spread over the slots of all three masters of a cluster.
+    const names = Array.from({ length: 40 }, (_, i) => `spread-${i}`);
+    const subs = await Promise.all(names.map((name) => collect(b, name)));
+    for (const name of names) expect(await b.publish(name, name)).toMatchObject({ seq: 1, duplicate: false });
+    await waitFor(() => expect(subs.map((sub) => sub.got.map((m) => m.data))).toEqual(names.map((name) => [name])));
+    expect(b.health()).toEqual({ ok: true });
   });
 
   it('keeps concurrent publishes gapless and delivers them in seq order', async () => {

@@ -3,8 +3,8 @@
 // the nodes relay each request to the node that holds the connection over Redis.
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClient, type Client } from '../../src/index.js';
-import { range, record, startNode, type Node } from '../helpers/multi-node.js';
-import { startRedis, type RedisProcess } from '../helpers/redis.js';
+import { range, record, sharedRedisKinds, startNode, startSpreadNodes, type Node, type SharedRedis } from '../helpers/multi-node.js';
+import { startRedis } from '../helpers/redis.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const cleanup: (() => unknown)[] = [];
@@ -13,7 +13,7 @@ afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
 });
 
-const startHttpNode = (redis: RedisProcess) => startNode(redis, 'http:', (kill) => cleanup.push(kill));
+const startHttpNode = (redis: SharedRedis) => startNode(redis, 'http:', (kill) => cleanup.push(kill));
 
 /** A round-robin load balancer: each request (a fetch, an EventSource) goes to the next live node. */
 function balancer(nodes: Node[]) {
@@ -44,97 +44,100 @@ function connect(nodes: Node[], transport: 'sse' | 'longpoll'): Client {
   return client;
 }
 
-async function twoNodes() {
-  const redis = await startRedis();
-  cleanup.push(() => redis.dispose());
-  return [await startHttpNode(redis), await startHttpNode(redis)] as const;
-}
+describe.each(sharedRedisKinds)('over $name', ({ start }) => {
+  async function twoNodes() {
+    const redis = await start();
+    cleanup.push(() => redis.dispose());
+    const [a, b] = await startSpreadNodes(redis, 2, () => startHttpNode(redis));
+    return [a!, b!] as const;
+  }
 
-describe.each(['sse', 'longpoll'] as const)('%s through a round-robin balancer over two nodes', (transport) => {
-  it('serves every request of one connection on either node: messages from both nodes and the client, exactly once, in order', {
-    timeout: 30_000,
-  }, async () => {
-    const nodes = await twoNodes();
-    const client = connect([...nodes], transport);
-    const states: string[] = [];
-    client.on('state', ({ to }) => states.push(to));
-    const feed = record(client, 'room');
-    await waitFor(() => expect(feed.sub.cursor).toBeDefined());
-
-    for (let i = 1; i <= 100; i++) await nodes[i % 2]!.server.publish('room', i);
-    const acks = [];
-    for (let i = 101; i <= 110; i++) acks.push(await client.publish('room', i));
-
-    await waitFor(() => expect(feed.messages).toHaveLength(110));
-    expect(feed.data()).toEqual(range(1, 110));
-    expect(feed.seqs()).toEqual(range(1, 110));
-    expect(acks.map((ack) => ack.seq)).toEqual(range(101, 110));
-    expect(feed.gaps).toEqual([]);
-    // One connection all along, held by one node, while both nodes answered its requests.
-    expect(states).not.toContain('reconnecting');
-    expect(nodes.map((node) => node.server.connections).sort()).toEqual([0, 1]);
-    const stream = transport === 'sse' ? '/rt/sse' : '/rt/poll';
-    for (const node of nodes) expect(node.requests.filter((path) => path === stream || path === '/rt/send').length).toBeGreaterThan(0);
-  });
-
-  it('a resume replaying 6 MB arrives whole and once while live messages flow, through either node', { timeout: 30_000 }, async () => {
-    const nodes = await twoNodes();
-    let epoch = '';
-    for (let i = 1; i <= 100; i++) epoch = (await nodes[0]!.server.publish('big', `${i}:${'x'.repeat(60_000)}`)).epoch;
-    const client = connect([...nodes], transport);
-    const errors: unknown[] = [];
-    client.on('error', (error) => errors.push(error));
-    const seqs: number[] = [];
-    client.subscribe('big', { since: { epoch, seq: 0 } }).on('message', (_data, { seq }) => seqs.push(seq));
-    // Live messages from both nodes every 10 ms while the replay drains (at most 3 s of them).
-    let last = 100;
-    for (let n = 0; n < 300 && seqs.length < 100; n++) {
-      last = (await nodes[n % 2]!.server.publish('big', n)).seq;
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-    await waitFor(() => expect(seqs).toHaveLength(last));
-    expect(seqs).toEqual(range(1, last));
-    expect(errors).toEqual([]);
-  });
-
-  it.each([false, true])(
-    'resumes through the other node when the node holding the connection is killed mid-stream (Redis links cut first: %s)',
-    { timeout: 40_000 },
-    async (hard) => {
+  describe.each(['sse', 'longpoll'] as const)('%s through a round-robin balancer over two nodes', (transport) => {
+    it('serves every request of one connection on either node: messages from both nodes and the client, exactly once, in order', {
+      timeout: 30_000,
+    }, async () => {
       const nodes = await twoNodes();
       const client = connect([...nodes], transport);
       const states: string[] = [];
       client.on('state', ({ to }) => states.push(to));
-      const feed = record(client, 'stream');
+      const feed = record(client, 'room');
       await waitFor(() => expect(feed.sub.cursor).toBeDefined());
-      const owner = nodes.find((node) => node.server.connections === 1)!;
-      const survivor = nodes.find((node) => node !== owner)!;
 
-      const total = 200;
-      const publishing = (async () => {
-        for (let i = 1; i <= total; i++) {
-          await survivor.server.publish('stream', { i });
-          if (i % 5 === 0) await new Promise((resolve) => setTimeout(resolve, 1));
-        }
-      })();
-      await waitFor(() => expect(feed.messages.length).toBeGreaterThanOrEqual(40));
-      // Counted before the kill: while it runs the client may already reconnect and catch up.
-      const deliveredBeforeKill = feed.messages.length;
-      await owner.kill(hard);
-      const published = Promise.all(range(1, 10).map((i) => client.publish('outbound', i)));
-      await publishing;
+      for (let i = 1; i <= 100; i++) await nodes[i % 2]!.server.publish('room', i);
+      const acks = [];
+      for (let i = 101; i <= 110; i++) acks.push(await client.publish('room', i));
 
-      await waitFor(() => expect(feed.messages).toHaveLength(total));
-      expect(feed.seqs()).toEqual(range(1, total));
-      expect(feed.data()).toEqual(range(1, total).map((i) => ({ i })));
+      await waitFor(() => expect(feed.messages).toHaveLength(110));
+      expect(feed.data()).toEqual(range(1, 110));
+      expect(feed.seqs()).toEqual(range(1, 110));
+      expect(acks.map((ack) => ack.seq)).toEqual(range(101, 110));
       expect(feed.gaps).toEqual([]);
-      expect(deliveredBeforeKill).toBeLessThan(total);
-      expect(states).toContain('reconnecting');
-      expect(survivor.server.connections).toBe(1);
-      const acks = await published;
-      expect(acks.map((ack) => ack.seq).sort((x, y) => x - y)).toEqual(range(1, 10));
-    },
-  );
+      // One connection all along, held by one node, while both nodes answered its requests.
+      expect(states).not.toContain('reconnecting');
+      expect(nodes.map((node) => node.server.connections).sort()).toEqual([0, 1]);
+      const stream = transport === 'sse' ? '/rt/sse' : '/rt/poll';
+      for (const node of nodes) expect(node.requests.filter((path) => path === stream || path === '/rt/send').length).toBeGreaterThan(0);
+    });
+
+    it('a resume replaying 6 MB arrives whole and once while live messages flow, through either node', { timeout: 30_000 }, async () => {
+      const nodes = await twoNodes();
+      let epoch = '';
+      for (let i = 1; i <= 100; i++) epoch = (await nodes[0]!.server.publish('big', `${i}:${'x'.repeat(60_000)}`)).epoch;
+      const client = connect([...nodes], transport);
+      const errors: unknown[] = [];
+      client.on('error', (error) => errors.push(error));
+      const seqs: number[] = [];
+      client.subscribe('big', { since: { epoch, seq: 0 } }).on('message', (_data, { seq }) => seqs.push(seq));
+      // Live messages from both nodes every 10 ms while the replay drains (at most 3 s of them).
+      let last = 100;
+      for (let n = 0; n < 300 && seqs.length < 100; n++) {
+        last = (await nodes[n % 2]!.server.publish('big', n)).seq;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      await waitFor(() => expect(seqs).toHaveLength(last));
+      expect(seqs).toEqual(range(1, last));
+      expect(errors).toEqual([]);
+    });
+
+    it.each([false, true])(
+      'resumes through the other node when the node holding the connection is killed mid-stream (Redis links cut first: %s)',
+      { timeout: 40_000 },
+      async (hard) => {
+        const nodes = await twoNodes();
+        const client = connect([...nodes], transport);
+        const states: string[] = [];
+        client.on('state', ({ to }) => states.push(to));
+        const feed = record(client, 'stream');
+        await waitFor(() => expect(feed.sub.cursor).toBeDefined());
+        const owner = nodes.find((node) => node.server.connections === 1)!;
+        const survivor = nodes.find((node) => node !== owner)!;
+
+        const total = 200;
+        const publishing = (async () => {
+          for (let i = 1; i <= total; i++) {
+            await survivor.server.publish('stream', { i });
+            if (i % 5 === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+          }
+        })();
+        await waitFor(() => expect(feed.messages.length).toBeGreaterThanOrEqual(40));
+        // Counted before the kill: while it runs the client may already reconnect and catch up.
+        const deliveredBeforeKill = feed.messages.length;
+        await owner.kill(hard);
+        const published = Promise.all(range(1, 10).map((i) => client.publish('outbound', i)));
+        await publishing;
+
+        await waitFor(() => expect(feed.messages).toHaveLength(total));
+        expect(feed.seqs()).toEqual(range(1, total));
+        expect(feed.data()).toEqual(range(1, total).map((i) => ({ i })));
+        expect(feed.gaps).toEqual([]);
+        expect(deliveredBeforeKill).toBeLessThan(total);
+        expect(states).toContain('reconnecting');
+        expect(survivor.server.connections).toBe(1);
+        const acks = await published;
+        expect(acks.map((ack) => ack.seq).sort((x, y) => x - y)).toEqual(range(1, 10));
+      },
+    );
+  });
 });
 
 describe('a relayed SSE stream', () => {

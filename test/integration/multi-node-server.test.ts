@@ -4,8 +4,8 @@
 // stream either continues (data kept) or starts a new epoch that the client sees as a gap.
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClient, type Client } from '../../src/index.js';
-import { range, record, startNode, type Node } from '../helpers/multi-node.js';
-import { startRedis, type RedisProcess } from '../helpers/redis.js';
+import { range, record, sharedRedisKinds, startNode, startSpreadNodes, type Node, type SharedRedis } from '../helpers/multi-node.js';
+import { startRedis } from '../helpers/redis.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const API_KEY = 'multi-node-key';
@@ -15,7 +15,7 @@ afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
 });
 
-const startKeyedNode = (redis: RedisProcess, keyPrefix: string) =>
+const startKeyedNode = (redis: SharedRedis, keyPrefix: string) =>
   startNode(redis, keyPrefix, (kill) => cleanup.push(kill), { apiKey: API_KEY });
 
 async function redisFor(persistent = false) {
@@ -59,10 +59,16 @@ const publishOver = (node: Node, channel: string, data: unknown) =>
 const health = async (node: Node) =>
   (await fetch(`${node.url}/health`)).json() as Promise<{ status: string; connections: number; broker: { ok: boolean; detail?: string } }>;
 
-describe('many nodes over Redis', () => {
+describe.each(sharedRedisKinds)('many nodes over $name', ({ start }) => {
+  const shared = async () => {
+    const redis = await start();
+    cleanup.push(() => redis.dispose());
+    return redis;
+  };
+
   it('delivers publishes made through any node to clients on every node, in one order', async () => {
-    const redis = await redisFor();
-    const nodes = [await startKeyedNode(redis, 'fan:'), await startKeyedNode(redis, 'fan:'), await startKeyedNode(redis, 'fan:')];
+    const redis = await shared();
+    const nodes = await startSpreadNodes(redis, 3, () => startKeyedNode(redis, 'fan:'));
     const clients = nodes.map((node) => connect(node.url));
     const subs = clients.map((client) => record(client, 'room'));
     await waitFor(() => expect(subs.every(({ sub }) => sub.cursor !== undefined)).toBe(true));
@@ -81,8 +87,8 @@ describe('many nodes over Redis', () => {
   });
 
   it('resumes a client whose node was killed mid-stream through another node, exactly once and in order', async () => {
-    const redis = await redisFor();
-    const [a, b, c] = [await startKeyedNode(redis, 'kill:'), await startKeyedNode(redis, 'kill:'), await startKeyedNode(redis, 'kill:')];
+    const redis = await shared();
+    const [a, b, c] = (await startSpreadNodes(redis, 3, () => startKeyedNode(redis, 'kill:'))) as [Node, Node, Node];
     let target = a;
     const client = connect(a.url, () => target);
     const feed = record(client, 'stream');

@@ -1,9 +1,10 @@
 import { createRequire } from 'node:module';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 
 /** The part of the `ioredis` module the Redis broker uses. */
 export interface IoredisModule {
   Redis: typeof Redis;
+  Cluster: typeof Cluster;
 }
 
 /** Loads a module by name, as `require` does; injectable so tests can simulate a missing package. */

@@ -174,14 +174,15 @@ export function createFanout(deps: FanoutDeps) {
     },
 
     /**
-     * After a reconnect: subscribe again (a fresh connection has no subscriptions), then fill
-     * in whatever was published while this node was not listening.
+     * After a reconnect: subscribe again (a fresh connection has no subscriptions) unless the
+     * connection did so itself (`listenAgain` false), then fill in whatever was published
+     * while this node was not listening.
      */
-    async resync() {
+    async resync(listenAgain = true) {
       const all = [...feeds.values()];
       if (all.length === 0) return;
       try {
-        await deps.listen(all.map((feed) => deps.liveName(feed.channel)));
+        if (listenAgain) await deps.listen(all.map((feed) => deps.liveName(feed.channel)));
       } catch {
         return;
       }

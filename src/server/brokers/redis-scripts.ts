@@ -17,6 +17,22 @@ local function ensureEpoch(meta, stream, candidate)
   return redis.call('HGET', meta, 'epoch')
 end
 
+-- A Redis that restarted (or failed over) may have forgotten its last writes: seqs already
+-- acknowledged would be handed out again, and a node that later noticed would reset the epoch,
+-- deleting publishes acknowledged in between. So a channel remembers which Redis process
+-- wrote it ('run', from INFO); one written by another process is a history that may have
+-- been rolled back, and is dropped for a new epoch before anything is read or appended,
+-- unless the node vouches that this Redis loses nothing across restarts (trusted = '1').
+-- Returns the epoch.
+local function certifiedEpoch(meta, stream, candidate, trusted)
+  local run = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
+  local writer = redis.call('HGET', meta, 'run')
+  if writer and writer ~= run and trusted ~= '1' then redis.call('DEL', meta, stream) end
+  local epoch = ensureEpoch(meta, stream, candidate)
+  if writer ~= run then redis.call('HSET', meta, 'run', run) end
+  return epoch
+end
+
 -- Drops entries older than cutoff. Entries are in publish order, so scan from the oldest
 -- and stop at the first one still young enough; each entry is looked at about once.
 local function trimAge(stream, cutoff)
@@ -41,21 +57,24 @@ end
 /**
  * Publish, atomically: dedup check, seq increment, append, trim, fan-out.
  * KEYS: meta, stream, [dedup key]. ARGV: candidate epoch, now, historySize, historyTtl,
- * dedupTtl, data JSON, pub/sub channel, stream expiry (ms), dedup key expiry (ms), nonce. The
+ * dedupTtl, data JSON, pub/sub channel, stream expiry (ms), dedup key expiry (ms), nonce, and
+ * the publish command (`PUBLISH`, or `SPUBLISH` in a cluster: the channel shares the keys' slot),
+ * and `1` when this Redis keeps every write across restarts (else `0`, see certifiedEpoch). The
  * two expiries only collect garbage: trimming and the dedup window follow the broker's clock.
  * Returns `{ epoch, seq, duplicate (0|1) }`. The pub/sub payload is `<epoch> <seq> <nonce> <json>`.
  */
 export const publishScript = `${prelude}
 local meta, stream, seen = KEYS[1], KEYS[2], KEYS[3]
 local now = tonumber(ARGV[2])
+local epoch = certifiedEpoch(meta, stream, ARGV[1], ARGV[12])
 if seen then
   local known = redis.call('GET', seen)
   if known then
     local e, s, t = string.match(known, '^(%S+) (%d+) (%d+)$')
-    if e and now - tonumber(t) <= tonumber(ARGV[5]) then return { e, tonumber(s), 1 } end
+    -- A publish of a dropped epoch is gone with it: publish it again.
+    if e == epoch and now - tonumber(t) <= tonumber(ARGV[5]) then return { e, tonumber(s), 1 } end
   end
 end
-local epoch = ensureEpoch(meta, stream, ARGV[1])
 local seq = redis.call('HINCRBY', meta, 'seq', 1)
 -- A channel with messages keeps its epoch and head for good (see readScript).
 if seq == 1 then redis.call('PERSIST', meta) end
@@ -63,19 +82,20 @@ redis.call('XADD', stream, 'MAXLEN', ARGV[3], seq .. '-0', 't', ARGV[2], 'd', AR
 trimAge(stream, now - tonumber(ARGV[4]))
 if redis.call('EXISTS', stream) == 1 then redis.call('PEXPIRE', stream, ARGV[8]) end
 if seen then redis.call('SET', seen, epoch .. ' ' .. seq .. ' ' .. ARGV[2], 'PX', ARGV[9]) end
-redis.call('PUBLISH', ARGV[7], epoch .. ' ' .. seq .. ' ' .. ARGV[10] .. ' ' .. ARGV[6])
+redis.call(ARGV[11], ARGV[7], epoch .. ' ' .. seq .. ' ' .. ARGV[10] .. ' ' .. ARGV[6])
 return { epoch, seq, 0 }
 `;
 
 /**
  * Read after a seq: trims by age first so expired messages are never replayed.
  * KEYS: meta, stream. ARGV: candidate epoch, now, historyTtl, start id (`''`: head only),
- * id of an entry whose nonce to return (`''`: none).
+ * id of an entry whose nonce to return (`''`: none), `1` when this Redis keeps every write
+ * across restarts (else `0`).
  * Returns `{ epoch, head, first id or false, entries, that entry's nonce or false }`.
  */
 export const readScript = `${prelude}
 local meta, stream = KEYS[1], KEYS[2]
-local epoch = ensureEpoch(meta, stream, ARGV[1])
+local epoch = certifiedEpoch(meta, stream, ARGV[1], ARGV[6])
 local head = tonumber(redis.call('HGET', meta, 'seq') or '0')
 -- Reading a channel nobody ever published to must not leave a key behind for good: clients
 -- choose channel names. A day later such a channel starts a new epoch, which costs at most a
