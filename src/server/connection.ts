@@ -1,4 +1,5 @@
 import { CloseCode, type ByeFrame, type ServerFrame } from '../protocol/index.js';
+import { DrainCheck } from './drain-check.js';
 import { SlowConsumerCheck } from './slow-consumer.js';
 import type { ServerTransport } from './options.js';
 
@@ -99,6 +100,9 @@ export class Connection {
   private probeTimer: NodeJS.Timeout | undefined;
   private isClosed = false;
   private readonly slow: SlowConsumerCheck;
+  /** WebSocket only: what the client has drained, by its pongs (see DrainCheck). */
+  private readonly drain: DrainCheck | undefined;
+  private drainTimer: NodeJS.Timeout | undefined;
   /** Set when what is queued for the next flush includes a resume's replay. */
   private replaying = false;
 
@@ -125,6 +129,15 @@ export class Connection {
       // client that has been silent for an interval lets it answer from its message handler,
       // which browsers do not throttle.
       this.probeTimer = setTimeout(() => this.send({ type: 'ping' }), settings.heartbeat);
+      const drain = new DrainCheck(settings);
+      this.drain = drain;
+      this.drainTimer = setInterval(
+        () => {
+          if (drain.stalled()) this.close(CloseCode.SLOW_CONSUMER, 'slow consumer: answers no ping while over maxSendBuffer behind');
+        },
+        Math.max(10, settings.heartbeat / 4),
+      );
+      this.drainTimer.unref();
     }
   }
 
@@ -156,6 +169,11 @@ export class Connection {
     this.probeTimer?.refresh();
   }
 
+  /** Notes a `pong` from a WebSocket client, as it arrives: proof of what it has read. */
+  ponged(): void {
+    this.drain?.answered();
+  }
+
   /**
    * Ends the connection once; queued frames go out first unless the client is too slow to take
    * them. `spread` (ms), for a restart, is the window the client should spread its reconnect over.
@@ -170,6 +188,7 @@ export class Connection {
     clearTimeout(this.idleTimer);
     clearTimeout(this.silenceTimer);
     clearTimeout(this.probeTimer);
+    clearInterval(this.drainTimer);
     this.queue = [];
     this.onClosed(this);
     this.sink.end(spread === undefined ? { type: 'bye', code, reason } : { type: 'bye', code, reason, spread });
@@ -197,10 +216,21 @@ export class Connection {
     const replay = this.replaying;
     this.replaying = false;
     const tooSlow = this.slow.tooSlow(this.sink.pendingBytes(), replay);
-    for (const [text, batch] of batches) this.sink.write(text, batch, replay);
+    let probe = false;
+    for (const [text, batch] of batches) {
+      this.sink.write(text, batch, replay);
+      if (
+        this.drain?.wrote(
+          text.length,
+          batch.some((frame) => frame.type === 'ping'),
+        )
+      )
+        probe = true;
+    }
     this.slow.flushed(this.sink.pendingBytes());
     this.idleTimer?.refresh();
     if (tooSlow) this.close(CloseCode.SLOW_CONSUMER, 'slow consumer: send buffer over maxSendBuffer');
     else if (broken && !closing) this.close(CloseCode.INTERNAL, 'internal error: a frame could not be encoded');
+    else if (probe && !closing) this.send({ type: 'ping' });
   }
 }

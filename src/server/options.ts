@@ -176,7 +176,10 @@ export interface ServerOptions<Principal = unknown> {
    * this in all), and the client takes it first. What waits behind it counts: over this at
    * every send for `heartbeat` ms, or over 16 times this at once, closes the connection with
    * 4003; so does holding over this while taking nothing for `heartbeat` ms (except on long
-   * polling, where the poll expiry covers a client that stopped).
+   * polling, where the poll expiry covers a client that stopped). On WebSocket, what the
+   * client has read is also judged by the `pong`s that answer the server's pings (one after
+   * every this many bytes): more than this written since the last ping it answered, with a
+   * ping unanswered for `heartbeat`, closes with 4003 too, whatever the kernel buffers hold.
    * @default 1048576
    */
   maxSendBuffer?: number;

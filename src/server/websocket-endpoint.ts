@@ -133,6 +133,9 @@ export class WebSocketEndpoint {
           guarded(() => {
             connection.received();
             const rest = splitWire(connection, message, options);
+            // Counted as they arrive, not when the inbox gets to them: a slow authorize hook
+            // must not make a reading client look stalled.
+            for (const raw of rest ?? []) if ((raw as { type?: unknown } | null)?.type === 'pong') connection.ponged();
             if (rest) receiveFrames(connection, rest, Buffer.byteLength(message), context);
           });
         ws.on('message', (more) => receive(text(more)));

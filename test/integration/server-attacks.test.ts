@@ -4,7 +4,7 @@ import { createConnection, type Socket } from 'node:net';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import type { ServerFrame } from '../../src/protocol/index.js';
 import type { ServerOptions } from '../../src/server.js';
-import { connectRaw, http, startServer, transports, type TestServer } from '../helpers/server.js';
+import { connectRaw, http, startServer, transports, until, type TestServer } from '../helpers/server.js';
 
 let t: TestServer | undefined;
 const start = async (options: ServerOptions = {}) => (t = await startServer(options));
@@ -318,5 +318,44 @@ describe('restart herd', () => {
     const bye = await c.frame('bye');
     expect(bye.code).toBe(1008);
     expect(bye.spread).toBeUndefined();
+  });
+});
+
+describe('slow consumer that keeps pinging', () => {
+  it('a WebSocket that stops reading but keeps pinging is cut within about 2 × heartbeat; a reader that answers is kept', async () => {
+    const heartbeat = 1000;
+    const { url, server } = await start({ heartbeat });
+    const subscribe = async () => {
+      const c = await connectRaw('websocket', url);
+      await c.send([{ type: 'sub', channel: 'firehose' }]);
+      await c.frame('subscribed');
+      return c;
+    };
+    const reader = await subscribe();
+    const ws = reader.raw as import('ws').WebSocket;
+    // The reader answers every ping, as the reference client does.
+    ws.on('message', (data) => {
+      if ((JSON.parse(String(data)) as ServerFrame[]).some((f) => f.type === 'ping')) ws.send('[{"type":"pong"}]');
+    });
+    const stopped = await subscribe();
+    const stoppedWs = stopped.raw as import('ws').WebSocket;
+    // Stops reading (the kernel buffers fill, slowly) but keeps pinging, so it never looks silent.
+    (stoppedWs as unknown as { _socket: import('node:net').Socket })._socket.pause();
+    const pinger = setInterval(() => stoppedWs.send('[{"type":"ping"}]'), 200);
+    // About 800 KB/s: in 4 s, less than the kernel would hold for the stopped reader on its own.
+    const chunk = 'x'.repeat(8_000);
+    const publisher = setInterval(() => void server.publish('firehose', chunk), 10);
+    const startedAt = Date.now();
+    try {
+      await until(() => server.connections === 1, 4 * heartbeat + 2000, 'the stopped reader to be cut');
+    } finally {
+      clearInterval(publisher);
+      clearInterval(pinger);
+    }
+    expect(Date.now() - startedAt).toBeLessThan(4 * heartbeat + 1000);
+    // The reader is still served.
+    await server.publish('firehose', 'last');
+    await reader.frame('msg', (m) => m.data === 'last', 5000);
+    expect(reader.messages.flat().some((f) => f.type === 'bye')).toBe(false);
   });
 });

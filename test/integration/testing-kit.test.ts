@@ -71,7 +71,8 @@ describe('createTestServer', () => {
     const server = await kit({ timeout: 100 });
     const { client } = connect(server, { transports: ['sse'] });
     subscribe(client, 'a');
-    await server.waitForConnection({ channel: 'a' });
+    // The server's short default is for the waits below; setting up may take longer on a busy machine.
+    await server.waitForConnection({ channel: 'a', timeout: 10_000 });
     const started = Date.now();
     const error = await server.waitForConnection({ transport: 'websocket' }).catch((e: unknown) => e);
     expect(Date.now() - started).toBeLessThan(2000);
