@@ -18,11 +18,18 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-/** The first error a client of `entry` reports for `url`, then closes it. */
-async function firstError(entry: Entry, url: string, options: Lifeline.ClientOptions): Promise<Lifeline.LifelineError> {
+/** The errors a client of `entry` reports for `url` up to the first one of `code`, then closes it. */
+async function errorsUntil(entry: Entry, url: string, options: Lifeline.ClientOptions, code: string): Promise<Lifeline.LifelineError[]> {
   const client = entry.createClient(url, { rememberTransport: false, ...options });
+  const seen: Lifeline.LifelineError[] = [];
   try {
-    return await new Promise((resolve) => client.on('error', resolve));
+    await new Promise<void>((resolve) =>
+      client.on('error', (error) => {
+        seen.push(error);
+        if (error.code === code) resolve();
+      }),
+    );
+    return seen;
   } finally {
     client.close();
   }
@@ -37,13 +44,15 @@ describe.each([
   it('reports a wrong server path as CONNECT_FAILED with what the transport saw', async () => {
     const entry = await load(file);
     // The server's origin without its /rt base path: /connect answers 404.
-    const error = await firstError(entry, server.origin, { transports: ['longpoll'] });
-    expect(error.code).toBe('CONNECT_FAILED');
-    expect(error.attempts).toEqual([{ transport: 'longpoll', reason: '/connect: HTTP 404' }]);
+    const errors = await errorsUntil(entry, server.origin, { transports: ['longpoll'] }, 'CONNECT_FAILED');
+    // First the server's own code, read from its error body, then the attempt's failure.
+    expect(errors.map((e) => e.code)).toEqual(['NOT_FOUND', 'CONNECT_FAILED']);
+    const error = errors[1]!;
+    expect(error.attempts).toEqual([{ transport: 'longpoll', reason: '/connect: HTTP 404 NOT_FOUND' }]);
     if (dev) {
       // Names the URL, the path and the status, and the likely fix.
       expect(error.message).toContain(`could not connect to ${server.origin}`);
-      expect(error.message).toContain('/connect: HTTP 404');
+      expect(error.message).toContain('/connect: HTTP 404 NOT_FOUND');
       expect(error.message).toMatch(/base path.*\/rt/);
     } else {
       expect(error.message).toBe('CONNECT_FAILED');

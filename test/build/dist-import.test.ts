@@ -93,9 +93,9 @@ describe('side-effect-free import', () => {
   });
 
   for (const how of ['import', 'require'] as const) {
-    it(`${how}('lifeline/testing') and ('lifeline/testing/playwright') start nothing: the process exits by itself`, () => {
-      expect(load('lifeline/testing', how).exports).toEqual(expect.arrayContaining(['createTestServer', 'TestServerError']));
-      expect(load('lifeline/testing/playwright', how).exports).toEqual(expect.arrayContaining(['test', 'expect', 'createTestServer']));
+    it(`${how}('lifeline-rt/testing') and ('lifeline-rt/testing/playwright') start nothing: the process exits by itself`, () => {
+      expect(load('lifeline-rt/testing', how).exports).toEqual(expect.arrayContaining(['createTestServer', 'TestServerError']));
+      expect(load('lifeline-rt/testing/playwright', how).exports).toEqual(expect.arrayContaining(['test', 'expect', 'createTestServer']));
     });
   }
 

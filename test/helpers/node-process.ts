@@ -3,7 +3,6 @@
 // per test process with esbuild (Node 20 cannot run TypeScript).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -27,7 +26,9 @@ process.once('exit', () => {
 
 const bundle = () => {
   bundled ??= (async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'lifeline-node-'));
+    // Inside the repository, so that what the bundle loads at run time (ioredis, an optional
+    // peer loaded with require) resolves from the project's node_modules.
+    const dir = mkdtempSync(join(fileURLToPath(new URL('../../node_modules/', import.meta.url)), '.lifeline-node-'));
     bundleDir = dir;
     const outfile = join(dir, 'node.mjs');
     await build({
@@ -40,7 +41,12 @@ const bundle = () => {
       // ws loads these optional native helpers only when present.
       external: ['bufferutil', 'utf-8-validate'],
       // CommonJS dependencies bundled into ESM still call require() for Node built-ins.
-      banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
+      // (Named apart from createRequire, which bundled sources import too.)
+      banner: {
+        js: "import { createRequire as lifelineBannerRequire } from 'node:module'; const require = lifelineBannerRequire(import.meta.url);",
+      },
+      // The sources are the development build, as in vitest.
+      define: { __DEV__: 'true' },
       logLevel: 'silent',
     });
     return outfile;

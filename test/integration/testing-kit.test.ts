@@ -120,6 +120,8 @@ describe('createTestServer', () => {
       platform: 'node',
       format: 'esm',
       packages: 'external',
+      // The sources are the development build, as in vitest.
+      define: { __DEV__: 'true' },
       write: false,
       logLevel: 'silent',
     });

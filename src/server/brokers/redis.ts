@@ -151,6 +151,9 @@ export function redisBroker(options: RedisBrokerOptions): Broker {
   if (typeof options?.url !== 'string' || options.url === '')
     throw new TypeError('redisBroker: url is required, e.g. "redis://127.0.0.1:6379"');
   const address = parseRedisAddress(options.url);
+  // At once, not when the first client is opened (after the cluster check): a missing optional
+  // peer is a setup mistake the caller should hear about where it called.
+  loadIoredis();
   const historySize = nonNegative('historySize', options.historySize, 1000);
   const historyTtl = nonNegative('historyTtl', options.historyTtl, 300_000);
   const dedupTtl = nonNegative('dedupTtl', options.dedupTtl, 120_000);
