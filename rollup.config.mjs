@@ -165,19 +165,20 @@ const scriptTagBuild = (dev) => ({
 // were smallest; each only assumes what holds in our sources: getters without side effects, no
 // function used as a constructor or for its prototype, comparisons between plain numbers and
 // strings. `toplevel` stays off: it would drop the `var Lifeline` that the IIFE assigns.
+const compress = {
+  ecma: 2020,
+  passes: 3,
+  pure_getters: true,
+  unsafe: true,
+  unsafe_arrows: true,
+  unsafe_comps: true,
+  unsafe_methods: true,
+  unsafe_symbols: true,
+};
 const minify = terser({
   ecma: 2020,
   module: false,
-  compress: {
-    ecma: 2020,
-    passes: 3,
-    pure_getters: true,
-    unsafe: true,
-    unsafe_arrows: true,
-    unsafe_comps: true,
-    unsafe_methods: true,
-    unsafe_symbols: true,
-  },
+  compress,
   // The script tag is one file, so the client's internal property names can be shortened
   // consistently; the list names only properties that never cross the public API.
   mangle: {
@@ -194,16 +195,7 @@ const minify = terser({
 const minifyModule = terser({
   ecma: 2020,
   module: true,
-  compress: {
-    ecma: 2020,
-    passes: 3,
-    pure_getters: true,
-    unsafe: true,
-    unsafe_arrows: true,
-    unsafe_comps: true,
-    unsafe_methods: true,
-    unsafe_symbols: true,
-  },
+  compress,
   format: { comments: false, ecma: 2020 },
 });
 
