@@ -1,12 +1,12 @@
-// Bundles main.ts (TypeScript, which Node 20 cannot run) with esbuild into a temp directory and runs it.
+// Bundles main.ts (TypeScript, which Node 20 cannot run) with esbuild into a directory under
+// node_modules and runs it: from there, ioredis (an optional peer, loaded with require) resolves.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
-const dir = mkdtempSync(join(tmpdir(), 'lifeline-bench-'));
+const dir = mkdtempSync(fileURLToPath(new URL('../../node_modules/.lifeline-bench-', import.meta.url)));
 try {
   const outfile = join(dir, 'main.mjs');
   await build({
@@ -17,7 +17,12 @@ try {
     target: 'node20',
     outfile,
     external: ['bufferutil', 'utf-8-validate'],
-    banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
+    // Named apart from createRequire, which the bundled sources import too.
+    banner: {
+      js: "import { createRequire as lifelineBannerRequire } from 'node:module'; const require = lifelineBannerRequire(import.meta.url);",
+    },
+    // The sources are the development build, as in the tests.
+    define: { __DEV__: 'true' },
     logLevel: 'warning',
   });
   const { status } = spawnSync(process.execPath, [outfile], { stdio: 'inherit' });
