@@ -184,7 +184,7 @@ const minify = terser({
   mangle: {
     properties: {
       regex:
-        /^(endReason|receivedAt|sentAt|pending|nextId|settle|rejectAll|resumeFrames|connectOrder|probeOrder|adopted|probeFailed|flapped)$/,
+        /^(endReason|receivedAt|sentAt|pending|nextId|settle|rejectAll|resumeFrames|connectOrder|probeOrder|adopted|probeFailed|flapped|transportName|negotiation|onMessage|onClose|problem|frames)$/,
     },
   },
   format: { comments: false, ecma: 2020 },

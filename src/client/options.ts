@@ -84,23 +84,24 @@ export type ResolvedOptions = typeof defaults &
     random: () => number;
   };
 
-/** The fields of the `reconnect` option. */
-const reconnectKeys = ['initialDelay', 'maxDelay', 'stableAfter'] as const;
-/** The other options that hold a plain value, checked against the type of their default. */
-const valueKeys = ['connectTimeout', 'stagger', 'outboxSize', 'maxMessageSize', 'rememberTransport'] as const;
+/** The fields of the `reconnect` option; the other keys of `defaults` are top-level options. */
+const reconnectKeys: readonly string[] = ['initialDelay', 'maxDelay', 'stableAfter'];
 /** Options that inject a platform object or a source of randomness: functions when given. */
-const injectables = ['random', 'WebSocket', 'EventSource', 'fetch'] as const;
+const injectables = ['random', 'WebSocket', 'EventSource', 'fetch'];
 
 /** Timers past 2^31 - 1 ms fire at once, so `Infinity` would mean a storm, not "never". */
 const TIMER_LIMIT = 2 ** 31;
 
-/** True when `value` may be given for option `key`. */
+/** True when `value` may be given for option `key`: the type of its default, a function for an injectable. */
 function isValid(key: string, value: unknown): boolean {
-  if (key === 'token') return typeof value === 'string' || typeof value === 'function';
-  if (!(key in defaults)) return typeof value === 'function';
-  if (typeof value !== typeof defaults[key as keyof typeof defaults]) return false;
-  // NaN fails too.
-  return typeof value !== 'number' || (value >= 0 && value < TIMER_LIMIT);
+  const type = typeof value;
+  if (key === 'token') return type === 'string' || type === 'function';
+  if (!(key in defaults)) return type === 'function';
+  // NaN fails the range check.
+  return (
+    type === typeof defaults[key as keyof typeof defaults] &&
+    (type !== 'number' || ((value as number) >= 0 && (value as number) < TIMER_LIMIT))
+  );
 }
 
 // The development build's sentences, by option or argument (the production build drops them).
@@ -189,7 +190,8 @@ export function resolveOptions(
   const { reconnect } = options;
   if (reconnect !== undefined && (typeof reconnect !== 'object' || reconnect === null)) badOption('reconnect', reconnect);
   if (__DEV__) {
-    warnUnknownKeys(options, ['transports', 'reconnect', 'token', ...valueKeys, ...injectables], '');
+    const topLevel = Object.keys(defaults).filter((key) => !reconnectKeys.includes(key));
+    warnUnknownKeys(options, ['transports', 'reconnect', 'token', ...topLevel, ...injectables], '');
     if (reconnect) warnUnknownKeys(reconnect, reconnectKeys, 'reconnect.');
   }
   const resolved: Record<string, unknown> = { ...defaults, random: Math.random };
@@ -200,8 +202,11 @@ export function resolveOptions(
     if (!isValid(key, value)) badOption(prefix + key, value);
     resolved[key] = value;
   };
-  for (const key of reconnectKeys) take(reconnect, key, 'reconnect.');
-  for (const key of [...valueKeys, ...injectables, 'token']) take(options as Record<string, unknown>, key);
+  for (const key in defaults) {
+    if (reconnectKeys.includes(key)) take(reconnect, key, 'reconnect.');
+    else take(options as Record<string, unknown>, key);
+  }
+  for (const key of [...injectables, 'token']) take(options as Record<string, unknown>, key);
   resolved.transports = resolveTransports(options.transports, known);
   resolved.url = url.replace(/\/+$/, '');
   if (
