@@ -56,6 +56,24 @@ test('the development build checks every field of a frame and names the bad one'
   expect(errors.filter((text) => text.startsWith('BAD_FRAME'))).toEqual([expect.stringContaining('bad msg.seq')]);
 });
 
+test('fields a server adds to a frame never reach the app', async ({ page }) => {
+  await startClient(page, MOCK_URL, { transports: ['websocket'], ...quickReconnect });
+  const from = { epoch: 'E0', seq: 4 };
+  await subscribe(page, 'c', from);
+  // The same subscription (subscribe returns the active one): its message listener sees the meta.
+  await page.evaluate(() => {
+    const metas: unknown[] = [];
+    (window as { metas?: unknown[] }).metas = metas;
+    window.harness.client!.subscribe('c').on('message', (_data, meta) => metas.push(meta));
+  });
+  await answerFirstSub({ type: 'gap', channel: 'c', epoch: 'E1', seq: 0, reason: 'epoch', from, rid: 7 }, { ...msg(1), extra: true });
+  expect((await waitForMessages(page, 'c', 1)).map((m) => m.data)).toEqual(['E1:1']);
+  expect(await page.evaluate(() => window.harness.gaps.c!.map((gap) => gap.info))).toEqual([
+    { channel: 'c', epoch: 'E1', seq: 0, reason: 'epoch', from },
+  ]);
+  expect(await page.evaluate(() => (window as { metas?: unknown[] }).metas)).toEqual([{ channel: 'c', epoch: 'E1', seq: 1 }]);
+});
+
 test('a seq going backwards is dropped, not delivered twice', async ({ page }) => {
   await startClient(page, MOCK_URL, { transports: ['websocket'], ...quickReconnect });
   await subscribe(page, 'c');
