@@ -6,7 +6,8 @@ import type { TransportName } from '../transports/transport.js';
  * (which reach the app from `error` frames, e.g. `FORBIDDEN` for a refused publish):
  * - `CONNECT_TIMEOUT`: no transport delivered the server's welcome within `connectTimeout`.
  * - `CONNECT_FAILED`: every transport closed before a welcome arrived; `attempts` says what each saw.
- * - `HEARTBEAT_TIMEOUT`: nothing arrived for heartbeat + grace; the connection was presumed dead.
+ * - `HEARTBEAT_TIMEOUT`: nothing arrived for heartbeat + grace (half the heartbeat, at least
+ *   500 ms); the connection was presumed dead.
  * - `SERVER_CLOSED`: the server sent `bye` (the message carries its close code and reason).
  * - `TOKEN_FAILED`: the `token` function threw or rejected (the error is the `cause`), or gave
  *   something that is not a string.

@@ -222,8 +222,10 @@ export function createSession(
     const link = current;
     if (!link || !interval) return;
     const now = Date.now();
-    // Dead only strictly after heartbeat + grace: the timer aims one ms past it.
-    const deadline = link.receivedAt + interval + Math.max(2000, interval / 2) + 1;
+    // Dead only strictly after heartbeat + grace: the timer aims one ms past it. The grace is
+    // half the interval (12.5 s at the default 25 s, room for a slow mobile network), and at
+    // least 500 ms, so a test's 500 ms heartbeat finds a zombie in about a second.
+    const deadline = link.receivedAt + interval + Math.max(interval / 2, 500) + 1;
     if (now >= deadline) return drop(problem('HEARTBEAT_TIMEOUT', __DEV__ && `nothing arrived for ${deadline - link.receivedAt - 1} ms`));
     const ws = link.name === 'websocket';
     if (ws && now >= link.sentAt + interval) sendText('[{"type":"ping"}]');

@@ -1,6 +1,6 @@
-// docs/testing.md's Playwright and vitest examples type-check as a consumer's files against the
-// published declarations, so the page can't drift from the kit's API. (Running them is what
-// e2e/testing-kit.spec.ts and test/integration/testing-kit.test.ts do with the same calls.)
+// docs/testing.md's Playwright and vitest examples, and their configs, type-check as a
+// consumer's files against the published declarations, so the page can't drift from the kit's
+// API. (consumer.test.ts runs them in a project that installed the packed tarball.)
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import ts from 'typescript';
@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { distFile, repo } from './dist-helpers.js';
 
 const TYPECHECK_TIMEOUT = 90_000;
-const examples = ['e2e/realtime.spec.ts', 'test/realtime.test.ts'];
+const examples = ['playwright.config.ts', 'vitest.config.ts', 'e2e/realtime.spec.ts', 'test/realtime.test.ts'];
 
 let dir: string;
 
@@ -38,7 +38,7 @@ afterAll(() => {
 });
 
 describe('docs/testing.md', () => {
-  it('has the complete Playwright and vitest examples', () => {
+  it('has the complete Playwright and vitest examples and their configs', () => {
     expect([...docExamples().keys()]).toEqual(examples);
   });
 

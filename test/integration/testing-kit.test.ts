@@ -63,7 +63,13 @@ describe('createTestServer', () => {
   });
 
   it('refuses to listen on anything but loopback', async () => {
-    await expect(createTestServer({ host: '0.0.0.0' as '127.0.0.1' })).rejects.toMatchObject({ code: 'NOT_LOOPBACK' });
+    // Every address, both wildcards, a LAN address and a LAN name: each refused before it binds.
+    for (const host of ['0.0.0.0', '::', '192.168.1.10', 'dev-box.local']) {
+      const error = await createTestServer({ host: host as '127.0.0.1' }).catch((e: unknown) => e);
+      expect(error, host).toBeInstanceOf(TestServerError);
+      expect(error, host).toMatchObject({ code: 'NOT_LOOPBACK' });
+      expect((error as Error).message, host).toBe(`createTestServer: host must be '127.0.0.1' or '::1', got "${host}"`);
+    }
     await expect(createTestServer({ port: -1 })).rejects.toBeInstanceOf(TestServerError);
   });
 
@@ -81,6 +87,35 @@ describe('createTestServer', () => {
     expect((error as Error).message).toMatch(/open connection \(websocket\) within 100 ms; seen: 1 open: sse \[a\]/);
     const publishWait = await server.waitForPublish('chat', undefined, { timeout: 50 }).catch((e: unknown) => e);
     expect((publishWait as Error).message).toMatch(/client publish on "chat" within 50 ms; seen: nothing published on "chat"/);
+  });
+
+  it('every wait names what it awaited and what it saw: a channel, a predicate, a stalled connection', async () => {
+    const server = await kit({ timeout: 100 });
+    const { client } = connect(server, { transports: ['websocket'] });
+    subscribe(client, 'a');
+    await server.waitForConnection({ channel: 'a', timeout: 10_000 });
+    const channelWait = await server.waitForConnection({ channel: 'b' }).catch((e: unknown) => e);
+    expect(channelWait).toMatchObject({ code: 'WAIT_TIMEOUT' });
+    expect((channelWait as Error).message).toBe(
+      'Timed out waiting for an open connection (any transport, subscribed to "b") within 100 ms; seen: 1 open: websocket [a]',
+    );
+
+    await client.publish('chat', { text: 'one' });
+    const predicateWait = await server
+      .waitForPublish('chat', (data) => (data as { text: string }).text === 'two', { timeout: 50 })
+      .catch((e: unknown) => e);
+    expect(predicateWait).toMatchObject({ code: 'WAIT_TIMEOUT' });
+    expect((predicateWait as Error).message).toBe(
+      'Timed out waiting for a client publish on "chat" matching the predicate within 50 ms; seen: 1 published on "chat": {"text":"one"}',
+    );
+
+    // A stalled connection is seen, marked, and not counted as open (the default 25 s heartbeat
+    // keeps the client on it for this test).
+    expect(server.stall()).toBe(1);
+    const stalledWait = await server.waitForConnection().catch((e: unknown) => e);
+    expect((stalledWait as Error).message).toBe(
+      'Timed out waiting for an open connection (any transport) within 100 ms; seen: 1 open: websocket [a] (stalled)',
+    );
   });
 
   it('records what clients publish, once each, and waitForPublish finds it, earlier ones included', async () => {
@@ -263,8 +298,9 @@ describe.each(transports)('over %s', (transport) => {
     const stalledAt = Date.now();
     const fresh = await server.waitForConnection({ channel: 'feed', timeout: 8000 });
     expect(fresh.cid).not.toBe(zombie.cid);
-    // Found by the heartbeat (500 ms + the client's 2 s grace), not by a close.
-    expect(Date.now() - stalledAt).toBeGreaterThanOrEqual(2000);
+    // Found by the heartbeat (500 ms + the client's 500 ms grace after the last frame, which
+    // came just before the stall), not by a close.
+    expect(Date.now() - stalledAt).toBeGreaterThanOrEqual(500);
     expect(errors.map((e) => e.code)).toContain('HEARTBEAT_TIMEOUT');
     await waitFor(() => expect(received.map((m) => m.data)).toEqual(['before', 'during']));
     server.unstall();
