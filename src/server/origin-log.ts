@@ -4,6 +4,8 @@ import { nearMiss } from './origin.js';
 const EVERY_MS = 60_000;
 /** Origins remembered at once: Origin is the client's to choose, so the memory is bounded. */
 const REMEMBERED = 1000;
+/** Lines per minute at most, whatever the number of origins: a flood of made-up origins is one line more. */
+const LINES_PER_MINUTE = 20;
 
 /**
  * Logs a refused origin once per origin per minute, with the option that would allow it and,
@@ -12,6 +14,9 @@ const REMEMBERED = 1000;
 export class RefusedOriginLog {
   /** When each origin was last logged (ms timestamp), oldest first. */
   private readonly logged = new Map<string, number>();
+  /** Start of the current minute of lines, and the lines written in it. */
+  private windowStart = 0;
+  private lines = 0;
 
   constructor(
     private readonly log: (message: string) => void,
@@ -30,6 +35,15 @@ export class RefusedOriginLog {
       if (this.logged.size >= REMEMBERED) this.logged.delete(this.logged.keys().next().value as string);
     }
     this.logged.set(origin, now);
+    if (now - this.windowStart >= EVERY_MS) {
+      this.windowStart = now;
+      this.lines = 0;
+    }
+    if (++this.lines > LINES_PER_MINUTE) {
+      if (this.lines === LINES_PER_MINUTE + 1)
+        this.log(`lifeline: more than ${LINES_PER_MINUTE} origins refused within a minute; the others are not logged until it is over.`);
+      return;
+    }
     const near = nearMiss(origin, this.allowOrigins);
     const shown = JSON.stringify(origin);
     this.log(

@@ -116,6 +116,18 @@ describe('the refused-origin log', () => {
     expect(logs).toHaveLength(3);
   });
 
+  it('writes at most 20 lines a minute, and one line saying the rest are not logged', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const logs: string[] = [];
+    const { url } = await start({ log: (message) => logs.push(message) });
+    for (let i = 0; i < 30; i++) await http(`${url}/health`, { headers: { Origin: `https://x${i}.example` } });
+    expect(logs).toHaveLength(21);
+    expect(logs[20]).toContain('more than 20 origins refused within a minute');
+    vi.setSystemTime(Date.now() + 60_000);
+    await http(`${url}/health`, { headers: { Origin: 'https://x29.example' } });
+    expect(logs.at(-1)).toContain('refused origin "https://x29.example"');
+  });
+
   it('says so when the refused origin differs from an allowed one only by localhost ↔ 127.0.0.1, or by port', async () => {
     const logs: string[] = [];
     const { url } = await start({ allowOrigins: [app], log: (message) => logs.push(message) });
