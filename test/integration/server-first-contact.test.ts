@@ -4,7 +4,8 @@
 import { request } from 'node:http';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createServer, memoryBroker, type ServerOptions } from '../../src/server.js';
-import { http, startServer, upgradeStatus, type TestServer } from '../helpers/server.js';
+import type WebSocket from 'ws';
+import { connectRaw, http, startServer, upgradeStatus, type TestServer } from '../helpers/server.js';
 
 let t: TestServer | undefined;
 const start = async (options: ServerOptions = {}) => (t = await startServer(options));
@@ -68,6 +69,27 @@ describe('CORS on error answers', () => {
     const off = await http(`${url}/publish`, { method: 'POST', headers: { Origin: app }, body: '{}' });
     expect(off).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
     expect(off.headers.get('access-control-allow-origin')).toBe(app);
+  });
+
+  it('a server shutting down answers 503 with CORS headers, /health and WebSocket upgrades included', async () => {
+    const { url, server } = await start({ ...quiet, allowOrigins: [app] });
+    const slow = await connectRaw('websocket', url);
+    // A client that does not read never answers the close frame, so close() waits for the grace period.
+    (slow.raw as WebSocket).pause();
+    const closing = server.close();
+    for (const [path, init] of [
+      ['/connect', { method: 'POST', body: '{"v":1,"transport":"sse"}' }],
+      ['/health', {}],
+    ] as const) {
+      const res = await http(`${url}${path}`, { ...init, headers: { Origin: app } });
+      expect(res.status, path).toBe(503);
+      expect(res.headers.get('access-control-allow-origin'), path).toBe(app);
+    }
+    const upgrade = await upgradeStatus(url, { Origin: app });
+    expect(upgrade).toMatchObject({ status: 503, upgraded: false });
+    expect(upgrade.headers['access-control-allow-origin']).toBe(app);
+    await closing;
+    t = undefined;
   });
 
   it('a refused origin can read its 403 on every endpoint (preflight included), WebSocket refusal included', async () => {
