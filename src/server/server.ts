@@ -73,6 +73,9 @@ export function createServer<Principal = unknown>(options: ServerOptions<Princip
   const context = new ServerContext(resolved);
   const { path } = resolved;
   const refusedOrigins = new RefusedOriginLog(resolved.log, resolved.allowOrigins);
+  /** The message of a refused origin's 403, with the fix. */
+  const refusal = (req: IncomingMessage) =>
+    `Origin ${originOf(req)} not allowed: start the server with --allow-origin ${originOf(req)} or add it to allowOrigins`;
   /** Checks Origin, logging a refusal. */
   const allowed = (req: IncomingMessage, where: string) => {
     if (originAllowed(req, resolved.allowOrigins)) return true;
@@ -111,12 +114,7 @@ export function createServer<Principal = unknown>(options: ServerOptions<Princip
     if (req.method === 'OPTIONS') return answerPreflight(res);
     if (!originOk) {
       req.resume();
-      return sendError(
-        res,
-        403,
-        ErrorCode.ORIGIN_NOT_ALLOWED,
-        `Origin ${originOf(req)} not allowed: start the server with --allow-origin ${originOf(req)} or add it to allowOrigins`,
-      );
+      return sendError(res, 403, ErrorCode.ORIGIN_NOT_ALLOWED, refusal(req));
     }
     const endpoint = url.pathname.slice(path.length);
     if ((endpoint === '' || endpoint === '/') && (req.method === 'GET' || req.method === 'HEAD')) {
@@ -191,7 +189,7 @@ export function createServer<Principal = unknown>(options: ServerOptions<Princip
     // Browsers never show a refused upgrade to the page; the CORS headers serve other readers alike.
     const cors = corsHeaders(req);
     if (!allowed(req, `${path}/ws`)) {
-      refuseUpgrade(socket, 403, ErrorCode.ORIGIN_NOT_ALLOWED, 'Origin not allowed', cors);
+      refuseUpgrade(socket, 403, ErrorCode.ORIGIN_NOT_ALLOWED, refusal(req), cors);
     } else if (context.stopping) {
       refuseUpgrade(socket, 503, ErrorCode.SHUTTING_DOWN, 'Server is shutting down', cors);
     } else {

@@ -111,6 +111,7 @@ describe('CORS on error answers', () => {
     expect(preflight.headers.get('access-control-allow-origin')).toBe(evil);
     const ws = await upgradeStatus(url, { Origin: evil });
     expect(ws).toMatchObject({ status: 403, upgraded: false });
+    expect(JSON.parse(ws.body).error.message).toContain(`--allow-origin ${evil}`);
     expect(ws.headers['access-control-allow-origin']).toBe(evil);
   });
 });
