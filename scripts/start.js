@@ -44,4 +44,16 @@ process.argv = [
 ];
 await import('../dist/cli.js');
 const { startTicker } = await import('../demo/ticker.js');
-startTicker({ url: await listening, apiKey });
+const url = await listening;
+// What a first-time user needs next: where the demo is, what to give createClient, and the key
+// the publish API takes (random unless given, so it is shown once here).
+process.stdout.write(
+  [
+    `  demo:          ${new URL('/', url).href}`,
+    `  endpoint base: ${url}    createClient('${url}')`,
+    `  API key:       ${apiKey}`,
+    `  publish:       curl -H 'Authorization: Bearer ${apiKey}' -d '{"channel":"chat","data":"hi"}' ${url}/publish`,
+    '',
+  ].join('\n'),
+);
+startTicker({ url, apiKey });

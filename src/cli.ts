@@ -6,8 +6,9 @@ import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseArgs } from 'node:util';
 import { redisBroker } from './server/brokers/redis.js';
-import { createServer } from './server/server.js';
 import type { ServerOptions } from './server/options.js';
+import { normalizeOrigin } from './server/origin.js';
+import { createServer } from './server/server.js';
 
 const usage = `Usage: lifeline-server [options]
 
@@ -17,7 +18,9 @@ const usage = `Usage: lifeline-server [options]
   --heartbeat <ms>       heartbeat interval (default 25000)
   --history <n>          messages kept per channel for replay (default 1000)
   --api-key <key>        enable POST {path}/publish with "Authorization: Bearer <key>"
-  --allow-origin <url>   allow a cross-origin page (repeatable; "*" allows all)
+  --allow-origin <url>   allow a page from another origin, as scheme://host[:port], e.g.
+                         http://localhost:5173 (repeatable; "*" allows all; localhost and
+                         127.0.0.1 are different origins)
   --redis <url>          share history and fan-out with other nodes through Redis; a Redis
                          Cluster node is detected, or give seeds: redis://a:7000,redis://b:7001
                          (needs ioredis: npm install ioredis)
@@ -78,19 +81,34 @@ function redisUrl(text: string): string {
   return text;
 }
 
+/** Checks and normalises `--allow-origin` values: a typo would refuse the page forever. */
+function allowedOrigins(values: string[]): string[] {
+  return values.map((value) => {
+    const result = normalizeOrigin(value);
+    if ('origin' in result) return result.origin;
+    const fix = result.suggestion ? `: use --allow-origin ${result.suggestion}` : '';
+    throw new UsageError(
+      `--allow-origin must be an origin (scheme://host[:port], e.g. http://localhost:5173) or "*", got "${value}": ${result.problem}${fix}`,
+    );
+  });
+}
+
 /** Serves the demo page and the script-tag bundle, read from the package next to dist/. */
-function demoHandler(): (req: IncomingMessage, res: ServerResponse) => void {
+function demoHandler(): (req: IncomingMessage, res: ServerResponse, next: () => void) => void {
   const files = new Map([
     ['/', { url: new URL('../demo/index.html', import.meta.url), type: 'text/html; charset=utf-8' }],
     ['/lifeline.min.js', { url: new URL('./lifeline.min.js', import.meta.url), type: 'text/javascript; charset=utf-8' }],
   ]);
-  return (req, res) => {
-    const file =
-      req.method === 'GET' || req.method === 'HEAD' ? files.get(new URL(req.url ?? '/', 'http://localhost').pathname) : undefined;
-    if (!file) {
-      res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Not found\n');
-      return;
+  return (req, res, next) => {
+    let pathname = '';
+    try {
+      pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
+    } catch {
+      // Not a URL: not a demo file.
     }
+    const file = req.method === 'GET' || req.method === 'HEAD' ? files.get(pathname) : undefined;
+    // The server's own answer: a 404 naming the base path that a page on another origin can read.
+    if (!file) return next();
     readFile(file.url).then(
       (body) => res.writeHead(200, { 'Content-Type': file.type, 'Cache-Control': 'no-cache' }).end(body),
       // The page ships only in a checkout of the repository, where `npm run build` makes the bundle.
@@ -113,7 +131,7 @@ async function main(argv: string[]): Promise<void> {
   const options: ServerOptions = {
     heartbeat: whole('heartbeat', values.heartbeat, 25_000, 10, 2 ** 31 - 1),
     historySize: whole('history', values.history, 1000, 0, 10_000_000),
-    allowOrigins: values['allow-origin'] ?? [],
+    allowOrigins: allowedOrigins(values['allow-origin'] ?? []),
   };
   if (values.path !== undefined) options.path = values.path;
   if (values['api-key'] !== undefined) options.apiKey = values['api-key'];

@@ -4,6 +4,7 @@ export {
   serverDefaults,
   type AuthenticateContext,
   type AuthorizeAction,
+  type ServerOptionError,
   type ServerOptions,
   type ServerTransport,
 } from './server/options.js';

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Broker } from './brokers/broker.js';
 import { memoryBroker } from './brokers/memory.js';
+import { normalizeOrigin } from './origin.js';
 
 /** The transports a client can connect with. */
 export type ServerTransport = 'websocket' | 'sse' | 'longpoll';
@@ -76,11 +77,19 @@ export interface ServerOptions<Principal = unknown> {
    */
   apiKey?: string;
   /**
-   * Origins allowed besides the server's own. `'*'` allows every origin. Requests without
-   * an `Origin` header (non-browser clients) are always allowed.
+   * Origins allowed besides the server's own, as `scheme://host[:port]` (a trailing slash is
+   * dropped: `http://localhost:5173/` is `http://localhost:5173`; a value with a path, or
+   * without a scheme, throws). `'*'` allows every origin. Requests without an `Origin` header
+   * (non-browser clients) are always allowed. `localhost` and `127.0.0.1` are different origins.
    * @default []
    */
   allowOrigins?: string[];
+  /**
+   * Where the server writes what an operator should know, one line per call: today a refused
+   * origin (once per origin per minute), with the option that would allow it.
+   * @default (message) => console.warn(message)
+   */
+  log?(message: string): void;
   /**
    * Decides who is connecting. Return a principal (anything but `false`); throw or return
    * `false` to refuse with `UNAUTHORIZED`. Unset: everyone is accepted with principal `undefined`.
@@ -212,10 +221,13 @@ export interface ServerOptions<Principal = unknown> {
    */
   restartReconnectRate?: number;
   /**
-   * Handles requests outside `path` when the server runs standalone (`listen`). Unset: 404 JSON.
+   * Handles requests outside `path` when the server runs standalone (`listen`); `next()`
+   * answers the request as the server does without a fallback. Unset: `GET /` answers a short
+   * page (HTML for a browser, else JSON) naming the endpoints, anything else 404 `NOT_FOUND`
+   * JSON naming the base path, both with CORS headers.
    * @default undefined
    */
-  fallback?(request: IncomingMessage, response: ServerResponse): void;
+  fallback?(request: IncomingMessage, response: ServerResponse, next: () => void): void;
 }
 
 /** Options after defaults are applied and values checked. */
@@ -227,6 +239,7 @@ export interface ResolvedServerOptions {
   heartbeat: number;
   apiKey: string | undefined;
   allowOrigins: readonly string[];
+  log: (message: string) => void;
   authenticate: ServerOptions['authenticate'];
   authorize: ServerOptions['authorize'];
   maxMessageSize: number;
@@ -284,11 +297,35 @@ export const serverDefaults = {
  */
 const ENVELOPE = 2048;
 
-const fail = (name: string, expected: string, value: unknown): never => {
-  throw new TypeError(
-    `createServer: option "${name}" must be ${expected}, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`,
-  );
+/**
+ * The error of a bad option: a TypeError with `code` `BAD_OPTION` and the option's name in
+ * `option`, whose message names the option, what it must be and what it got.
+ */
+export interface ServerOptionError extends TypeError {
+  code: 'BAD_OPTION';
+  option: string;
+}
+
+const fail = (name: string, expected: string, value: unknown, why = ''): never => {
+  const got = typeof value === 'string' ? JSON.stringify(value) : Array.isArray(value) ? JSON.stringify(value) : String(value);
+  throw Object.assign(new TypeError(`createServer: option "${name}" must be ${expected}, got ${got}${why}`), {
+    code: 'BAD_OPTION' as const,
+    option: name,
+  }) satisfies ServerOptionError;
 };
+
+/** The entries of `allowOrigins` in the form browsers send (see {@link normalizeOrigin}). */
+function resolveOrigins(value: unknown): string[] {
+  const expected = 'an array of origins such as "https://example.com" or "*"';
+  if (!Array.isArray(value)) return fail('allowOrigins', expected, value);
+  return value.map((entry: unknown) => {
+    if (typeof entry !== 'string' || entry === '') return fail('allowOrigins', expected, value);
+    const result = normalizeOrigin(entry);
+    if ('origin' in result) return result.origin;
+    const hint = result.suggestion ? ` (did you mean ${JSON.stringify(result.suggestion)}?)` : '';
+    return fail('allowOrigins', expected, entry, `: ${result.problem}${hint}`);
+  });
+}
 
 /** A whole number within [min, max]; undefined takes the default. */
 function whole(name: string, value: unknown, fallback: number, min: number, max = 2 ** 31 - 1): number {
@@ -312,10 +349,7 @@ export function resolveServerOptions(options: ServerOptions = {}): ResolvedServe
   if (typeof path !== 'string' || !/^\/[\w\-./~]*$/.test(path) || (path.length > 1 && path.endsWith('/'))) {
     fail('path', 'a URL path starting with "/" and not ending with "/"', path);
   }
-  const allowOrigins = options.allowOrigins ?? d.allowOrigins;
-  if (!Array.isArray(allowOrigins) || allowOrigins.some((o) => typeof o !== 'string' || o === '')) {
-    fail('allowOrigins', 'an array of origins such as "https://example.com" or "*"', allowOrigins);
-  }
+  const allowOrigins = resolveOrigins(options.allowOrigins ?? d.allowOrigins);
   if (options.apiKey !== undefined && (typeof options.apiKey !== 'string' || options.apiKey === '')) {
     fail('apiKey', 'a non-empty string', options.apiKey);
   }
@@ -345,7 +379,8 @@ export function resolveServerOptions(options: ServerOptions = {}): ResolvedServe
     ownsBroker: options.broker === undefined,
     heartbeat: whole('heartbeat', options.heartbeat, d.heartbeat, 10),
     apiKey: options.apiKey,
-    allowOrigins: [...allowOrigins],
+    allowOrigins,
+    log: optionalFunction('log', options.log) ?? ((message: string) => console.warn(message)),
     authenticate: optionalFunction('authenticate', options.authenticate),
     authorize: optionalFunction('authorize', options.authorize),
     maxMessageSize,

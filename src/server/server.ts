@@ -10,7 +10,9 @@ import { bearerToken, sendError } from './http-util.js';
 import { clientIp } from './limits.js';
 import { LongPollEndpoint, httpPollReply } from './long-polling-endpoint.js';
 import { resolveServerOptions, type ServerOptions, type ServerTransport } from './options.js';
-import { originAllowed, setCorsHeaders } from './origin.js';
+import { answerLanding, answerOutside } from './landing.js';
+import { answerPreflight, corsHeaders, originAllowed, originOf, setCorsHeaders } from './origin.js';
+import { RefusedOriginLog } from './origin-log.js';
 import { limitSocketsPerIp } from './socket-limit.js';
 import { SseEndpoint } from './sse-endpoint.js';
 import { WebSocketEndpoint, refuseUpgrade } from './websocket-endpoint.js';
@@ -70,6 +72,16 @@ export function createServer<Principal = unknown>(options: ServerOptions<Princip
   const resolved = resolveServerOptions(options as ServerOptions);
   const context = new ServerContext(resolved);
   const { path } = resolved;
+  const refusedOrigins = new RefusedOriginLog(resolved.log, resolved.allowOrigins);
+  /** The message of a refused origin's 403, with the fix. */
+  const refusal = (req: IncomingMessage) =>
+    `Origin ${originOf(req)} not allowed: start the server with --allow-origin ${originOf(req)} or add it to allowOrigins`;
+  /** Checks Origin, logging a refusal. */
+  const allowed = (req: IncomingMessage, where: string) => {
+    if (originAllowed(req, resolved.allowOrigins)) return true;
+    refusedOrigins.refused(originOf(req)!, where);
+    return false;
+  };
   const sse = new SseEndpoint(context);
   const longPoll = new LongPollEndpoint(context);
   const websocket = new WebSocketEndpoint(context);
@@ -94,20 +106,20 @@ export function createServer<Principal = unknown>(options: ServerOptions<Princip
   }
 
   async function route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    if (!originAllowed(req, resolved.allowOrigins)) {
-      req.resume();
-      return sendError(res, 403, ErrorCode.ORIGIN_NOT_ALLOWED, 'Origin not allowed');
-    }
+    // On every answer, refusals included: a page can read why it was refused only with them.
     setCorsHeaders(req, res);
+    const originOk = allowed(req, url.pathname);
+    // A preflight passes for a refused origin too, so that the browser sends the request and
+    // the page can read its 403 rather than a bare CORS failure.
+    if (req.method === 'OPTIONS') return answerPreflight(res);
+    if (!originOk) {
+      req.resume();
+      return sendError(res, 403, ErrorCode.ORIGIN_NOT_ALLOWED, refusal(req));
+    }
     const endpoint = url.pathname.slice(path.length);
-    if (req.method === 'OPTIONS') {
-      res.writeHead(204, {
-        'Access-Control-Allow-Methods': 'GET, POST, OPTIONS',
-        'Access-Control-Allow-Headers': 'Authorization, Content-Type',
-        'Access-Control-Max-Age': '600',
-      });
-      res.end();
-      return;
+    if ((endpoint === '' || endpoint === '/') && (req.method === 'GET' || req.method === 'HEAD')) {
+      req.resume();
+      return answerLanding(req, res, path, resolved.apiKey !== undefined);
     }
     if (endpoint === '/health' && req.method === 'GET') return handleHealth(res, context);
     if (context.stopping) {
@@ -174,14 +186,22 @@ export function createServer<Principal = unknown>(options: ServerOptions<Princip
   function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
     if (parseUrl(req)?.pathname !== `${path}/ws`) return false;
     socket.on('error', () => socket.destroy());
-    if (!originAllowed(req, resolved.allowOrigins)) {
-      refuseUpgrade(socket, 403, ErrorCode.ORIGIN_NOT_ALLOWED, 'Origin not allowed');
+    // Browsers never show a refused upgrade to the page; the CORS headers serve other readers alike.
+    const cors = corsHeaders(req);
+    if (!allowed(req, `${path}/ws`)) {
+      refuseUpgrade(socket, 403, ErrorCode.ORIGIN_NOT_ALLOWED, refusal(req), cors);
     } else if (context.stopping) {
-      refuseUpgrade(socket, 503, ErrorCode.SHUTTING_DOWN, 'Server is shutting down');
+      refuseUpgrade(socket, 503, ErrorCode.SHUTTING_DOWN, 'Server is shutting down', cors);
     } else {
       const ip = clientIp(req.socket);
       if (!context.limiter.acquire(ip)) {
-        refuseUpgrade(socket, 429, ErrorCode.TOO_MANY_CONNECTIONS, `At most ${resolved.maxConnectionsPerIp} connections per IP address`);
+        refuseUpgrade(
+          socket,
+          429,
+          ErrorCode.TOO_MANY_CONNECTIONS,
+          `At most ${resolved.maxConnectionsPerIp} connections per IP address`,
+          cors,
+        );
       } else {
         websocket.upgrade(req, socket, head, ip);
       }
@@ -191,7 +211,8 @@ export function createServer<Principal = unknown>(options: ServerOptions<Princip
 
   function mount(server: Server, takeOverRequests: boolean): void {
     const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      if (!handleUpgrade(req, socket, head) && server === ownServer) refuseUpgrade(socket, 404, ErrorCode.NOT_FOUND, 'No such endpoint');
+      if (!handleUpgrade(req, socket, head) && server === ownServer)
+        refuseUpgrade(socket, 404, ErrorCode.NOT_FOUND, `No such endpoint: the WebSocket endpoint is ${path}/ws`, corsHeaders(req));
     };
     server.on('upgrade', onUpgrade);
     attached.push(() => server.off('upgrade', onUpgrade));
@@ -249,8 +270,9 @@ export function createServer<Principal = unknown>(options: ServerOptions<Princip
         },
         (req, res) => {
           if (handleRequest(req, res)) return;
-          if (fallback) fallback(req, res);
-          else sendError(res, 404, ErrorCode.NOT_FOUND, 'Not found');
+          const answer = () => answerOutside(req, res, path, resolved.apiKey !== undefined);
+          if (fallback) fallback(req, res, answer);
+          else answer();
         },
       );
       ownServer = server;

@@ -28,7 +28,8 @@ function refuse(socket: Socket, max: number): void {
   const body = JSON.stringify({ error: { code: ErrorCode.TOO_MANY_CONNECTIONS, message: `At most ${max} sockets per IP address` } });
   socket.on('error', () => socket.destroy());
   socket.end(
-    `HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/json; charset=utf-8\r\n` +
+    // Refused before its request is read, so its Origin is unknown: readable from any origin.
+    `HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/json; charset=utf-8\r\nAccess-Control-Allow-Origin: *\r\n` +
       `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
   socket.once('finish', () => socket.destroy());

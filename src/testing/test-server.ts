@@ -1,6 +1,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { answerOutside } from '../server/landing.js';
 import { createServer, type LifelineServer } from '../server/server.js';
 import { TestBroker } from './broker.js';
 import { TestServerError } from './errors.js';
@@ -74,8 +75,9 @@ export async function createTestServer<Principal = unknown>(options: TestServerO
     // The server is mounted on an http server that never listens: the kit's own server sees
     // every request first and hands on those that no fault stops.
     const inner = createHttpServer((req, res) => {
-      if (settings.server.fallback) return settings.server.fallback(req, res);
-      res.writeHead(404, { 'Content-Type': 'application/json; charset=utf-8' }).end('{"error":{"code":"NOT_FOUND","message":"Not found"}}');
+      const outside = () => answerOutside(req, res, settings.path, settings.server.apiKey !== undefined);
+      if (settings.server.fallback) settings.server.fallback(req, res, outside);
+      else outside();
     });
     realtime.attach(inner);
     const sockets = new Set<Socket>();

@@ -343,7 +343,7 @@ export async function http(url: string, init: RequestInit = {}): Promise<{ statu
 export function upgradeStatus(
   url: string,
   headers: Record<string, string> = {},
-): Promise<{ status: number; body: string; upgraded: boolean }> {
+): Promise<{ status: number; body: string; upgraded: boolean; headers: IncomingMessage['headers'] }> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(`${url}/ws`, {
       headers: {
@@ -356,13 +356,13 @@ export function upgradeStatus(
     });
     req.on('upgrade', (res, socket) => {
       socket.destroy();
-      resolve({ status: res.statusCode ?? 0, body: '', upgraded: true });
+      resolve({ status: res.statusCode ?? 0, body: '', upgraded: true, headers: res.headers });
     });
     req.on('response', (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, upgraded: false }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, upgraded: false, headers: res.headers }));
     });
     req.on('error', reject);
     req.end();

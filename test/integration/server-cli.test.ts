@@ -4,9 +4,11 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connectRaw, http } from '../helpers/server.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const bin = fileURLToPath(new URL('../../bin/lifeline-server.js', import.meta.url));
+const start = fileURLToPath(new URL('../../scripts/start.js', import.meta.url));
 const children = new Set<ChildProcess>();
 
 interface Run {
@@ -16,8 +18,12 @@ interface Run {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-function run(args: string[]): Run {
-  const child = spawn(process.execPath, [bin, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+function run(args: string[], script = bin, env: Record<string, string> = {}): Run {
+  const child = spawn(process.execPath, [script, ...args], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
   children.add(child);
   let stdout = '';
   let stderr = '';
@@ -108,11 +114,47 @@ describe('lifeline-server', () => {
       [['--path', 'no-slash'], /path/],
       [['--redis', 'notaurl'], /--redis must be a redis:\/\/ or rediss:\/\/ URL/],
       [['--redis', 'http://127.0.0.1:6379'], /--redis must be/],
+      // Not origins: the message names the value meant.
+      [['--allow-origin', 'localhost:5173'], /--allow-origin must be an origin .*: use --allow-origin http:\/\/localhost:5173$/m],
+      [['--allow-origin', 'http://x.example/app'], /no path.*: use --allow-origin http:\/\/x\.example$/m],
     ] as const;
     const runs = cases.map(([args]) => run([...args]));
     for (const [i, [args, message]] of cases.entries()) {
       expect((await runs[i]!.exited).code, args.join(' ')).toBe(2);
       expect(runs[i]!.stderr(), args.join(' ')).toMatch(message);
     }
+  });
+
+  it('takes --allow-origin with a trailing slash, and logs a refused origin on stderr with the flag and the near miss', async () => {
+    const r = run(['--port', '0', '--allow-origin', 'http://localhost:5173/']);
+    const url = await listening(r);
+    const allowed = await http(`${url}/health`, { headers: { Origin: 'http://localhost:5173' } });
+    expect(allowed.status).toBe(200);
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('http://localhost:5173');
+    expect((await http(`${url}/health`, { headers: { Origin: 'http://127.0.0.1:5173' } })).status).toBe(403);
+    await waitFor(() => expect(r.stderr()).toContain('refused origin "http://127.0.0.1:5173"'));
+    expect(r.stderr()).toContain('--allow-origin http://127.0.0.1:5173');
+    expect(r.stderr()).toContain('127.0.0.1 and localhost are different origins');
+  });
+});
+
+describe('npm start', () => {
+  it('prints the demo URL, the endpoint base and the API key it chose, which the publish API takes', async () => {
+    const r = run([], start, { PORT: '0' });
+    await waitFor(() => expect(r.stdout()).toMatch(/API key: +[0-9a-f]{32}\n/), 30_000);
+    const base = /endpoint base: +(http:\/\/127\.0\.0\.1:\d+\/rt) /.exec(r.stdout())![1]!;
+    expect(r.stdout()).toContain(`demo:          ${new URL('/', base).href}\n`);
+    expect(r.stdout()).toContain(`createClient('${base}')`);
+    const key = /API key: +([0-9a-f]{32})/.exec(r.stdout())![1]!;
+    const published = await http(`${base}/publish`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${key}` },
+      body: '{"channel":"c","data":1}',
+    });
+    expect(published).toMatchObject({ status: 200, body: { channel: 'c', seq: 1 } });
+    // The base URL a browser opens names the endpoints instead of a bare 404.
+    const page = await http(base, { headers: { Accept: 'text/html' } });
+    expect(page.status).toBe(200);
+    expect(page.body).toContain(`${new URL(base).pathname}/ws`);
   });
 });
