@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Broker, PublishResult, ReadResult, StoredMessage } from './broker.js';
+import { registerJsonPublish } from './json-publish.js';
 
 /** Options of {@link memoryBroker}. */
 export interface MemoryBrokerOptions {
@@ -219,34 +220,53 @@ export function memoryBroker(options: MemoryBrokerOptions = {}): Broker {
     }
   };
 
+  const dedupKey = (channel: string, id: string | undefined) => (id === undefined ? undefined : `${channel}\u0000${id}`);
+
+  /** The result of the earlier publish with this key, when it is remembered. */
+  const recall = (key: string | undefined, t: number): PublishResult | undefined => {
+    forgetOldIds(t);
+    const known = key === undefined ? undefined : seen.get(key);
+    return known && { ...known.result, duplicate: true };
+  };
+
+  /** Appends `data` (`bytes` bytes as JSON) to `channel` and tells its listeners. */
+  const append = (channel: string, data: unknown, bytes: number, key: string | undefined, t: number): PublishResult => {
+    const entry = log(channel);
+    // Most recently published last: the eviction order (already so when it was the last one).
+    if (channel !== lastPublished) {
+      channels.delete(channel);
+      channels.set(channel, entry);
+      lastPublished = channel;
+    }
+    const message: Entry = { channel, epoch, seq: ++entry.head, data, at: t, bytes, gone: false };
+    entry.entries.push(message);
+    entry.bytes += bytes;
+    totalBytes += bytes;
+    order.push(message);
+    trim(entry, t);
+    trimTotal();
+    const result = { epoch, seq: message.seq, duplicate: false };
+    if (key !== undefined) seen.set(key, { result, at: t });
+    const stored: StoredMessage = { channel, epoch, seq: message.seq, data };
+    for (const listener of entry.listeners) listener(stored);
+    return result;
+  };
+
+  const publish: Broker['publish'] = async (channel, data, id) => {
+    const t = now();
+    const key = dedupKey(channel, id);
+    return recall(key, t) ?? append(channel, data, jsonBytes(data), key, t);
+  };
+  // The server's publish has the JSON text already: decoding it makes the stored copy and its
+  // length is the byte count, so the data is never encoded twice.
+  registerJsonPublish(publish, async (channel, json, id) => {
+    const t = now();
+    const key = dedupKey(channel, id);
+    return recall(key, t) ?? append(channel, JSON.parse(json), Buffer.byteLength(json), key, t);
+  });
+
   return {
-    async publish(channel, data, id) {
-      const t = now();
-      forgetOldIds(t);
-      const key = id === undefined ? undefined : `${channel}\u0000${id}`;
-      const known = key === undefined ? undefined : seen.get(key);
-      if (known) return { ...known.result, duplicate: true };
-      const bytes = jsonBytes(data);
-      const entry = log(channel);
-      // Most recently published last: the eviction order (already so when it was the last one).
-      if (channel !== lastPublished) {
-        channels.delete(channel);
-        channels.set(channel, entry);
-        lastPublished = channel;
-      }
-      const message: Entry = { channel, epoch, seq: ++entry.head, data, at: t, bytes, gone: false };
-      entry.entries.push(message);
-      entry.bytes += bytes;
-      totalBytes += bytes;
-      order.push(message);
-      trim(entry, t);
-      trimTotal();
-      const result = { epoch, seq: message.seq, duplicate: false };
-      if (key !== undefined) seen.set(key, { result, at: t });
-      const stored: StoredMessage = { channel, epoch, seq: message.seq, data };
-      for (const listener of entry.listeners) listener(stored);
-      return result;
-    },
+    publish,
 
     async read(channel, after): Promise<ReadResult> {
       const entry = channels.get(channel);
