@@ -101,7 +101,7 @@ async function redisRow(url: string, history: number): Promise<Row> {
 
 async function main() {
   const rows: Row[] = [];
-  for (const history of HISTORIES) rows.push(...(await memoryRows(history)));
+  if (!process.argv.includes('--redis-only')) for (const history of HISTORIES) rows.push(...(await memoryRows(history)));
   if (!process.argv.includes('--memory-only')) {
     const redis = await startRedis();
     try {
