@@ -1,5 +1,6 @@
 import { CloseCode, type ByeFrame, type ServerFrame } from '../protocol/index.js';
 import { DrainCheck } from './drain-check.js';
+import { joinSweep, type SweepMember } from './heartbeat-sweep.js';
 import { SlowConsumerCheck } from './slow-consumer.js';
 import type { ServerTransport } from './options.js';
 
@@ -86,7 +87,7 @@ export function batchFrames(frames: readonly ServerFrame[], max: number): [text:
  * queued and written together as one wire message in the next `setImmediate`, because
  * browsers pay per WebSocket frame, SSE event and HTTP response.
  */
-export class Connection {
+export class Connection implements SweepMember {
   /** Serialises the handling of this connection's incoming wire messages. */
   inbox: Promise<void> = Promise.resolve();
   /** Serialises this connection's publishes, each retried here while the broker fails it. */
@@ -95,14 +96,18 @@ export class Connection {
   waitingFrames = 0;
   private queue: ServerFrame[] = [];
   private flushHandle: NodeJS.Immediate | undefined;
-  private idleTimer: NodeJS.Timeout | undefined;
-  private silenceTimer: NodeJS.Timeout | undefined;
-  private probeTimer: NodeJS.Timeout | undefined;
+  /** When the last flush went out (an idle ping is due a heartbeat later). */
+  private flushedAt: number;
+  /** When the client last sent anything (WebSocket: silence and probe pings count from it). */
+  private receivedAt: number;
+  /** Whether the probe ping for the current silence is still to be sent (once per silence). */
+  private probePending: boolean;
+  /** Leaves the heartbeat sweep; undefined when the connection needs none (long polling). */
+  private readonly leaveSweep: (() => void) | undefined;
   private isClosed = false;
   private readonly slow: SlowConsumerCheck;
   /** WebSocket only: what the client has drained, by its pongs (see DrainCheck). */
   private readonly drain: DrainCheck | undefined;
-  private drainTimer: NodeJS.Timeout | undefined;
   /** Set when what is queued for the next flush includes a resume's replay. */
   private replaying = false;
 
@@ -118,27 +123,41 @@ export class Connection {
     private readonly onClosed: (connection: Connection) => void,
   ) {
     this.slow = new SlowConsumerCheck(settings, sink.transport !== 'longpoll');
-    if (sink.pingsWhenIdle) {
-      this.idleTimer = setTimeout(() => this.send({ type: 'ping' }), settings.heartbeat);
-    }
+    const now = Date.now();
+    this.flushedAt = now;
+    this.receivedAt = now;
     // Only a WebSocket client pings, so only there does silence mean the peer is gone.
-    if (sink.transport === 'websocket') {
-      this.silenceTimer = setTimeout(() => this.close(CloseCode.HEARTBEAT_TIMEOUT, 'heartbeat timeout'), 2 * settings.heartbeat);
-      // A client in a hidden tab runs its ping timer throttled (once a minute after five minutes),
-      // and on a busy connection the server is never idle, so it would never ping either. Asking a
-      // client that has been silent for an interval lets it answer from its message handler,
-      // which browsers do not throttle.
-      this.probeTimer = setTimeout(() => this.send({ type: 'ping' }), settings.heartbeat);
-      const drain = new DrainCheck(settings);
-      this.drain = drain;
-      this.drainTimer = setInterval(
-        () => {
-          if (drain.stalled()) this.close(CloseCode.SLOW_CONSUMER, 'slow consumer: answers no ping while over maxSendBuffer behind');
-        },
-        Math.max(10, settings.heartbeat / 4),
-      );
-      this.drainTimer.unref();
+    this.probePending = sink.transport === 'websocket';
+    if (sink.transport === 'websocket') this.drain = new DrainCheck(settings);
+    if (sink.pingsWhenIdle || this.drain) this.leaveSweep = joinSweep(settings.heartbeat, this);
+  }
+
+  /**
+   * The heartbeat's deadlines, checked by the sweep a few times per heartbeat: a ping when
+   * nothing went out for a heartbeat; on a WebSocket, a close when the client was silent for two,
+   * a probe ping once it was silent for one, and a close when it stopped draining.
+   */
+  sweep(now: number): void {
+    const { heartbeat } = this.settings;
+    if (this.sink.pingsWhenIdle && now - this.flushedAt >= heartbeat) {
+      // Counted from now until the ping's flush says when it went.
+      this.flushedAt = now;
+      this.send({ type: 'ping' });
     }
+    if (!this.drain) return;
+    if (now - this.receivedAt >= 2 * heartbeat) {
+      this.close(CloseCode.HEARTBEAT_TIMEOUT, 'heartbeat timeout');
+      return;
+    }
+    // A client in a hidden tab runs its ping timer throttled (once a minute after five minutes),
+    // and on a busy connection the server is never idle, so it would never ping either. Asking a
+    // client that has been silent for an interval lets it answer from its message handler,
+    // which browsers do not throttle.
+    if (this.probePending && now - this.receivedAt >= heartbeat) {
+      this.probePending = false;
+      this.send({ type: 'ping' });
+    }
+    if (this.drain.stalled(now)) this.close(CloseCode.SLOW_CONSUMER, 'slow consumer: answers no ping while over maxSendBuffer behind');
   }
 
   /** The transport this connection runs on. */
@@ -165,8 +184,8 @@ export class Connection {
 
   /** Notes that the client sent something, which keeps a WebSocket alive. */
   received(): void {
-    this.silenceTimer?.refresh();
-    this.probeTimer?.refresh();
+    this.receivedAt = Date.now();
+    this.probePending = this.drain !== undefined;
   }
 
   /** Notes a `pong` from a WebSocket client, as it arrives: proof of what it has read. */
@@ -185,10 +204,7 @@ export class Connection {
     if (this.isClosed) return;
     this.isClosed = true;
     clearImmediate(this.flushHandle);
-    clearTimeout(this.idleTimer);
-    clearTimeout(this.silenceTimer);
-    clearTimeout(this.probeTimer);
-    clearInterval(this.drainTimer);
+    this.leaveSweep?.();
     this.queue = [];
     this.onClosed(this);
     this.sink.end(spread === undefined ? { type: 'bye', code, reason } : { type: 'bye', code, reason, spread });
@@ -228,7 +244,7 @@ export class Connection {
         probe = true;
     }
     this.slow.flushed(this.sink.pendingBytes());
-    this.idleTimer?.refresh();
+    this.flushedAt = Date.now();
     if (tooSlow) this.close(CloseCode.SLOW_CONSUMER, 'slow consumer: send buffer over maxSendBuffer');
     else if (broken && !closing) this.close(CloseCode.INTERNAL, 'internal error: a frame could not be encoded');
     else if (probe && !closing) this.send({ type: 'ping' });

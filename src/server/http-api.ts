@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCode } from '../protocol/index.js';
 import { errorMessage } from './broker-failure.js';
+import { jsonPublishOf } from './brokers/json-publish.js';
 import type { ServerContext } from './context.js';
 import { answerBodyError, bearerToken, parseJson, readBody, sendError, sendJson } from './http-util.js';
 import { withinDepth } from './json-depth.js';
@@ -51,7 +52,9 @@ function publishable(context: ServerContext, channel: string, data: unknown, id:
 
 /** Stores the JSON `text` of a checked publish; what the broker gets is always re-encodable. */
 async function store(context: ServerContext, channel: string, text: string, id: string | undefined): Promise<PublishAck> {
-  const result = await context.options.broker.publish(channel, JSON.parse(text), id);
+  const { broker } = context.options;
+  const json = jsonPublishOf(broker);
+  const result = json ? await json(channel, text, id) : await broker.publish(channel, JSON.parse(text), id);
   return { channel, seq: result.seq, epoch: result.epoch };
 }
 

@@ -64,15 +64,20 @@ export class WebSocketEndpoint {
     socket.once('close', () => {
       if (!upgraded) this.context.limiter.release(ip);
     });
-    this.wss.handleUpgrade(request, socket, head, (ws) => {
+    // The request comes back as the callback's argument: a closure over `request` here would
+    // share this scope with the close listener above and keep the request for the socket's life.
+    this.wss.handleUpgrade(request, socket, head, (ws, upgradeRequest) => {
       upgraded = true;
-      this.handshake(ws, request, ip);
+      this.handshake(ws, upgradeRequest, ip);
     });
   }
 
   private handshake(ws: WebSocket, request: IncomingMessage, ip: string): void {
     const { context } = this;
     const { options } = context;
+    // Only authenticate needs the request: held here (not by the closures, which live as long
+    // as the socket) and let go once it has it, so an open WebSocket keeps no request alive.
+    let pendingRequest: IncomingMessage | undefined = request;
     // Until a connection is open the socket holds its IP slot itself; afterwards the connection does.
     let connected = false;
     let helloSeen = false;
@@ -118,7 +123,9 @@ export class WebSocketEndpoint {
           ws.close(CloseCode.POLICY_VIOLATION, 'too many messages before authentication');
       };
       ws.on('message', keep);
-      void context.authenticate(hello.token, 'websocket', request).then((auth) => {
+      const upgradeRequest = pendingRequest!;
+      pendingRequest = undefined;
+      void context.authenticate(hello.token, 'websocket', upgradeRequest).then((auth) => {
         ws.off('message', keep);
         if (ws.readyState !== ws.OPEN) return;
         if (!auth.ok) {

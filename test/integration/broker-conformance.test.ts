@@ -1,6 +1,7 @@
 // One suite, every broker: the semantics the hub relies on (PROTOCOL.md concepts, broker.ts).
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Broker, StoredMessage } from '../../src/server/brokers/broker.js';
+import { jsonPublishOf } from '../../src/server/brokers/json-publish.js';
 import { memoryBroker } from '../../src/server/brokers/memory.js';
 import { redisBroker } from '../../src/server/brokers/redis.js';
 import { startRedis, type RedisProcess } from '../helpers/redis.js';
@@ -98,6 +99,19 @@ describe.each(kinds)('$name', ({ make }) => {
     expect((await b.read('r', 5)).messages).toEqual([]);
     expect((await b.read('r', Number.MAX_SAFE_INTEGER)).messages).toEqual([]);
     expect((await b.read('r', 0)).messages.map((m) => m.data)).toEqual(payloads);
+  });
+
+  it('publishes JSON text (the server shortcut) into the same log and dedup as publish', async () => {
+    const b = broker();
+    const json = jsonPublishOf(b);
+    if (!json) throw new Error('every bundled broker registers a JSON publish');
+    const first = await json('j', '{"nested":{"list":[1,2]},"text":"ünï"}', 'one');
+    const second = await b.publish('j', 'plain');
+    expect([first.seq, second.seq]).toEqual([1, 2]);
+    expect(await json('j', '"again"', 'one')).toEqual({ ...first, duplicate: true });
+    expect(await b.publish('j', 'again', 'one')).toEqual({ ...first, duplicate: true });
+    const read = await b.read('j', 0);
+    expect(read.messages.map((m) => m.data)).toEqual([{ nested: { list: [1, 2] }, text: 'ünï' }, 'plain']);
   });
 
   it('trims history to historySize', async () => {

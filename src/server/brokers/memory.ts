@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Broker, PublishResult, ReadResult, StoredMessage } from './broker.js';
+import { registerJsonPublish } from './json-publish.js';
 
 /** Options of {@link memoryBroker}. */
 export interface MemoryBrokerOptions {
@@ -60,7 +61,14 @@ interface ChannelLog {
   head: number;
   /** The head it was created with: still equal, nothing was ever published to it. */
   readonly base: number;
-  entries: Entry[];
+  /**
+   * The retained history, oldest first, from index `start` on. Dropping the oldest only moves
+   * `start` (and clears the slot): a splice per publish would cost O(history). The dead prefix
+   * is cut off once it is as long as the live part, so that costs O(1) per message on average.
+   * Seqs are consecutive from `entries[start]` on: a message only ever leaves from the front.
+   */
+  entries: Array<Entry | undefined>;
+  start: number;
   bytes: number;
   listeners: Set<(message: StoredMessage) => void>;
 }
@@ -112,6 +120,8 @@ export function memoryBroker(options: MemoryBrokerOptions = {}): Broker {
   // there, so no seq of this epoch is handed out twice for one channel name even though its
   // head was forgotten: an old cursor of it is behind the new history, which is a `gap`.
   let evictedHead = 0;
+  // The channel at the end of `channels`' order, or undefined when unsure.
+  let lastPublished: string | undefined;
 
   // Expired history goes even from channels nobody touches any more.
   const sweeper = setInterval(
@@ -124,11 +134,26 @@ export function memoryBroker(options: MemoryBrokerOptions = {}): Broker {
   );
   sweeper.unref?.();
 
+  const retained = (log: ChannelLog) => log.entries.length - log.start;
+
+  /** Drops the `count` oldest messages of `log`. */
   const drop = (log: ChannelLog, count: number) => {
-    for (const gone of log.entries.splice(0, count)) {
+    const { entries } = log;
+    const end = log.start + count;
+    for (let i = log.start; i < end; i++) {
+      const gone = entries[i]!;
+      entries[i] = undefined;
       gone.gone = true;
       log.bytes -= gone.bytes;
       totalBytes -= gone.bytes;
+    }
+    log.start = end;
+    if (end === entries.length) {
+      log.entries = [];
+      log.start = 0;
+    } else if (end >= 1024 && end * 2 >= entries.length) {
+      log.entries = entries.slice(end);
+      log.start = 0;
     }
   };
 
@@ -143,9 +168,10 @@ export function memoryBroker(options: MemoryBrokerOptions = {}): Broker {
   const evictIdleChannel = (): boolean => {
     for (const [name, log] of channels) {
       if (log.listeners.size > 0) continue;
-      drop(log, log.entries.length);
+      drop(log, retained(log));
       evictedHead = Math.max(evictedHead, log.head);
       channels.delete(name);
+      lastPublished = undefined;
       return true;
     }
     return false;
@@ -155,18 +181,21 @@ export function memoryBroker(options: MemoryBrokerOptions = {}): Broker {
     let entry = channels.get(channel);
     if (!entry) {
       while (channels.size >= maxChannels && evictIdleChannel()) compactOrder();
-      entry = { head: evictedHead, base: evictedHead, entries: [], bytes: 0, listeners: new Set() };
+      entry = { head: evictedHead, base: evictedHead, entries: [], start: 0, bytes: 0, listeners: new Set() };
       channels.set(channel, entry);
+      lastPublished = undefined;
     }
     return entry;
   };
 
   const trim = (entry: ChannelLog, t: number) => {
-    let count = Math.max(0, entry.entries.length - historySize);
+    const { entries, start } = entry;
+    const length = retained(entry);
+    let count = Math.max(0, length - historySize);
     let bytes = entry.bytes;
-    for (let i = 0; i < count; i++) bytes -= entry.entries[i]!.bytes;
-    while (count < entry.entries.length && (bytes > maxHistoryBytes || t - entry.entries[count]!.at > historyTtl)) {
-      bytes -= entry.entries[count]!.bytes;
+    for (let i = 0; i < count; i++) bytes -= entries[start + i]!.bytes;
+    while (count < length && (bytes > maxHistoryBytes || t - entries[start + count]!.at > historyTtl)) {
+      bytes -= entries[start + count]!.bytes;
       count++;
     }
     if (count) drop(entry, count);
@@ -191,41 +220,68 @@ export function memoryBroker(options: MemoryBrokerOptions = {}): Broker {
     }
   };
 
-  return {
-    async publish(channel, data, id) {
-      const t = now();
-      forgetOldIds(t);
-      const key = id === undefined ? undefined : `${channel}\u0000${id}`;
-      const known = key === undefined ? undefined : seen.get(key);
-      if (known) return { ...known.result, duplicate: true };
-      const bytes = jsonBytes(data);
-      const entry = log(channel);
-      // Most recently published last: the eviction order.
+  const dedupKey = (channel: string, id: string | undefined) => (id === undefined ? undefined : `${channel}\u0000${id}`);
+
+  /** The result of the earlier publish with this key, when it is remembered. */
+  const recall = (key: string | undefined, t: number): PublishResult | undefined => {
+    forgetOldIds(t);
+    const known = key === undefined ? undefined : seen.get(key);
+    return known && { ...known.result, duplicate: true };
+  };
+
+  /** Appends `data` (`bytes` bytes as JSON) to `channel` and tells its listeners. */
+  const append = (channel: string, data: unknown, bytes: number, key: string | undefined, t: number): PublishResult => {
+    const entry = log(channel);
+    // Most recently published last: the eviction order (already so when it was the last one).
+    if (channel !== lastPublished) {
       channels.delete(channel);
       channels.set(channel, entry);
-      const message: Entry = { channel, epoch, seq: ++entry.head, data, at: t, bytes, gone: false };
-      entry.entries.push(message);
-      entry.bytes += bytes;
-      totalBytes += bytes;
-      order.push(message);
-      trim(entry, t);
-      trimTotal();
-      const result = { epoch, seq: message.seq, duplicate: false };
-      if (key !== undefined) seen.set(key, { result, at: t });
-      const stored: StoredMessage = { channel, epoch, seq: message.seq, data };
-      for (const listener of entry.listeners) listener(stored);
-      return result;
-    },
+      lastPublished = channel;
+    }
+    const message: Entry = { channel, epoch, seq: ++entry.head, data, at: t, bytes, gone: false };
+    entry.entries.push(message);
+    entry.bytes += bytes;
+    totalBytes += bytes;
+    order.push(message);
+    trim(entry, t);
+    trimTotal();
+    const result = { epoch, seq: message.seq, duplicate: false };
+    if (key !== undefined) seen.set(key, { result, at: t });
+    const stored: StoredMessage = { channel, epoch, seq: message.seq, data };
+    for (const listener of entry.listeners) listener(stored);
+    return result;
+  };
+
+  const publish: Broker['publish'] = async (channel, data, id) => {
+    const t = now();
+    const key = dedupKey(channel, id);
+    return recall(key, t) ?? append(channel, data, jsonBytes(data), key, t);
+  };
+  // The server's publish has the JSON text already: decoding it makes the stored copy and its
+  // length is the byte count, so the data is never encoded twice.
+  registerJsonPublish(publish, async (channel, json, id) => {
+    const t = now();
+    const key = dedupKey(channel, id);
+    return recall(key, t) ?? append(channel, JSON.parse(json), Buffer.byteLength(json), key, t);
+  });
+
+  return {
+    publish,
 
     async read(channel, after): Promise<ReadResult> {
       const entry = channels.get(channel);
       // An unknown channel is an empty log; reading it must not create it.
       if (!entry) return { epoch, head: evictedHead, first: evictedHead + 1, messages: [] };
       trim(entry, now());
-      const messages = entry.entries
-        .filter((m) => m.seq > after)
-        .map(({ channel: c, epoch: e, seq, data }) => ({ channel: c, epoch: e, seq, data }));
-      return { epoch, head: entry.head, first: entry.entries[0]?.seq ?? entry.head + 1, messages };
+      const { entries, start } = entry;
+      const first = entries[start]?.seq ?? entry.head + 1;
+      const messages: StoredMessage[] = [];
+      // Seqs are consecutive, so the first one after `after` is found by arithmetic.
+      for (let i = start + Math.max(0, after - first + 1); i < entries.length; i++) {
+        const { channel: c, epoch: e, seq, data } = entries[i]!;
+        messages.push({ channel: c, epoch: e, seq, data });
+      }
+      return { epoch, head: entry.head, first, messages };
     },
 
     async subscribe(channel, listener) {
@@ -236,6 +292,7 @@ export function memoryBroker(options: MemoryBrokerOptions = {}): Broker {
         // A channel only ever subscribed to, never published to, has nothing to remember.
         if (!entry.listeners.size && entry.head === entry.base && channels.get(channel) === entry) {
           channels.delete(channel);
+          lastPublished = undefined;
         }
       };
     },

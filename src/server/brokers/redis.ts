@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { ErrorCode } from '../../protocol/index.js';
 import type { Broker, BrokerHealth, PublishResult, ReadResult } from './broker.js';
+import { registerJsonPublish } from './json-publish.js';
 import { loadIoredis } from './load-ioredis.js';
 import { createRedisBus } from './redis-bus.js';
 import { createFanout } from './redis-fanout.js';
@@ -391,29 +392,35 @@ export function redisBroker(options: RedisBrokerOptions): Broker {
       : undefined;
   watchdog?.unref();
 
+  /** Runs the publish script for the JSON text of the data, which `encode` gives. */
+  const publishEncoded = (channel: string, encode: () => string, id: string | undefined) =>
+    run('publish', 'command', async ({ publishCall, cluster, trusted }): Promise<PublishResult> => {
+      const trust = (await trusted) ? 1 : 0;
+      const keys = [key(channel, 'meta'), key(channel, 'log')];
+      if (id !== undefined) keys.push(key(channel, `id:${id}`));
+      const args = [
+        newEpoch(),
+        now(),
+        historySize,
+        historyTtl,
+        dedupTtl,
+        encode(),
+        key(channel, 'live'),
+        Math.ceil(historyTtl + GC_SLACK_MS),
+        Math.ceil(dedupTtl + GC_SLACK_MS),
+        randomBytes(6).toString('base64url'),
+        cluster ? 'SPUBLISH' : 'PUBLISH',
+        trust,
+      ];
+      const [epoch, seq, duplicate] = (await publishCall(keys.length, ...keys, ...args)) as [string, number, number];
+      return { epoch, seq, duplicate: duplicate === 1 };
+    });
+
+  const publish: Broker['publish'] = (channel, data, id) => publishEncoded(channel, () => JSON.stringify(data) ?? 'null', id);
+  registerJsonPublish(publish, (channel, json, id) => publishEncoded(channel, () => json, id));
+
   return {
-    publish: (channel, data, id) =>
-      run('publish', 'command', async ({ publishCall, cluster, trusted }): Promise<PublishResult> => {
-        const trust = (await trusted) ? 1 : 0;
-        const keys = [key(channel, 'meta'), key(channel, 'log')];
-        if (id !== undefined) keys.push(key(channel, `id:${id}`));
-        const args = [
-          newEpoch(),
-          now(),
-          historySize,
-          historyTtl,
-          dedupTtl,
-          JSON.stringify(data) ?? 'null',
-          key(channel, 'live'),
-          Math.ceil(historyTtl + GC_SLACK_MS),
-          Math.ceil(dedupTtl + GC_SLACK_MS),
-          randomBytes(6).toString('base64url'),
-          cluster ? 'SPUBLISH' : 'PUBLISH',
-          trust,
-        ];
-        const [epoch, seq, duplicate] = (await publishCall(keys.length, ...keys, ...args)) as [string, number, number];
-        return { epoch, seq, duplicate: duplicate === 1 };
-      }),
+    publish,
 
     async read(channel, after): Promise<ReadResult> {
       const { epoch, head, first, messages } = await read(channel, after);

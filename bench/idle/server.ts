@@ -1,0 +1,43 @@
+// One server process of the idle-memory benchmark: `lifeline` (createServer, memory broker) or
+// `ws` (a bare WebSocketServer, the baseline). Prints `{"url":…}` (where to connect) once listening; then each
+// line `measure` on stdin is answered with one JSON line of process.memoryUsage() taken after
+// a full gc (run with --expose-gc).
+import { createInterface } from 'node:readline';
+import { WebSocketServer } from 'ws';
+import { memoryBroker } from '../../src/server/brokers/memory.js';
+import { createServer } from '../../src/server/server.js';
+
+const kind = process.argv[2];
+
+/** Listens on a free loopback port; resolves the WebSocket URL to connect to. */
+async function listen(): Promise<string> {
+  if (kind === 'ws') {
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: false });
+    await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
+    // What every real ws server does at least: answer the client's first message.
+    wss.on('connection', (socket) => socket.once('message', () => socket.send('[{"type":"welcome"}]')));
+    return `ws://127.0.0.1:${(wss.address() as { port: number }).port}`;
+  }
+  const server = createServer({
+    broker: memoryBroker(),
+    // Every client comes from 127.0.0.1; the per-IP limits would refuse all but a few.
+    maxConnectionsPerIp: 1_000_000,
+    maxSocketsPerIp: 1_000_000,
+  });
+  const { url } = await server.listen(0, '127.0.0.1');
+  return `${url.replace(/^http/, 'ws')}/ws`;
+}
+
+const settle = async () => {
+  for (let i = 0; i < 4; i++) {
+    globalThis.gc?.();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+};
+
+console.log(JSON.stringify({ url: await listen() }));
+for await (const line of createInterface({ input: process.stdin })) {
+  if (line.trim() !== 'measure') continue;
+  await settle();
+  console.log(JSON.stringify(process.memoryUsage()));
+}
