@@ -32,3 +32,12 @@ export function serveBlank(req, res) {
 
 /** The query of a request as an object of strings. */
 export const query = (req) => Object.fromEntries(new URL(req.url, 'http://x').searchParams);
+
+/** Calls `send({ s, t })` n times, one every `interval` ms (s counts from 0; t is padding). */
+export function paced(n, interval, send) {
+  let s = 0;
+  const timer = setInterval(() => {
+    send({ s, t: 'y'.repeat(80) });
+    if (++s === n) clearInterval(timer);
+  }, interval);
+}

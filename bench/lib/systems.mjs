@@ -43,19 +43,20 @@ export { launchBrowser };
 
 /**
  * Opens a page at `origin` (the row's server, or a proxy in front of it), injects the row's
- * client and the benchmark clients, and creates `window.benchClient`.
+ * client and the benchmark clients, and (unless `create` is false) creates `window.benchClient`.
  */
-export async function openRow(browser, row, origin) {
+export async function openRow(browser, row, origin, { create = true } = {}) {
   const handle = await openPage(browser, origin);
   for (const path of scripts[row.server]) await handle.page.addScriptTag({ path });
   await handle.page.addScriptTag({ path: join(benchDir, 'page', 'clients.js') });
   const [factory, ...args] = row.make;
-  await handle.page.evaluate(
-    async ({ factory, args, origin }) => {
-      window.benchClient = await window.benchClients[factory](origin, ...args);
-    },
-    { factory, args, origin },
-  );
+  if (create)
+    await handle.page.evaluate(
+      async ({ factory, args, origin }) => {
+        window.benchClient = await window.benchClients[factory](origin, ...args);
+      },
+      { factory, args, origin },
+    );
   return {
     ...handle,
     call: (method, ...args) => handle.page.evaluate(({ method, args }) => window.benchClient[method](...args), { method, args }),

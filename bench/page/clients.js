@@ -6,6 +6,8 @@
 //                         showing them would)
 //   roundTrip()           ms from publishing one message to getting it back
 //   publishMany(n, inFlight)  ms to publish n messages with at most inFlight unacknowledged
+//   stream(n, interval)   asks for n messages, one every `interval` ms, and records when each
+//                         arrives; streamResult() then says what arrived, when, and how often
 //   close()
 // `window.benchKept` holds what `keep` kept, so the heap measure can see it.
 (() => {
@@ -46,11 +48,38 @@
     });
   }
 
+  /** Records stream messages (those with an `s`) as they arrive. */
+  function streamRecorder() {
+    const arrivals = [];
+    return {
+      arrived(data) {
+        if (data !== null && typeof data === 'object' && data.s !== undefined) arrivals.push([data.s, now()]);
+      },
+      result: () => ({ arrivals }),
+    };
+  }
+
+  /** `transport`: one transport name, or 'default' for the client's own order. */
   async function lifeline(origin, transport) {
-    const client = window.Lifeline.createClient(`${origin}/rt`, { transports: [transport], rememberTransport: false });
+    const options = transport === 'default' ? {} : { transports: [transport] };
+    const client = window.Lifeline.createClient(`${origin}/rt`, { ...options, rememberTransport: false });
     const events = counter();
+    const stream = streamRecorder();
     const channel = `bench-${probeId()}`;
-    client.subscribe(channel).on('message', (data) => events.arrived(data));
+    client.subscribe(channel).on('message', (data) => {
+      stream.arrived(data);
+      events.arrived(data);
+    });
+    if (client.state !== 'open') {
+      await new Promise((resolve) => {
+        const off = client.on('state', ({ to }) => {
+          if (to === 'open') {
+            off();
+            resolve();
+          }
+        });
+      });
+    }
     const roundTrip = async (ms) => {
       const id = probeId();
       const started = now();
@@ -78,6 +107,10 @@
         return now() - started;
       },
       roundTrip: () => roundTrip(30_000),
+      async stream(n, interval) {
+        await fetch(`${origin}/bench/stream?channel=${channel}&n=${n}&interval=${interval}`, { method: 'POST' });
+      },
+      streamResult: () => stream.result(),
       async publishMany(n, inFlight) {
         const started = now();
         let next = 0;
@@ -112,6 +145,7 @@
       socket.onerror = () => reject(new Error('raw WebSocket failed'));
     });
     return {
+      transport: () => 'websocket',
       async burst(n, size, keep) {
         const done = burstWaiter(events, n, keep);
         const started = now();
@@ -213,10 +247,24 @@
     return { ...httpUpstream(origin, 'lp', id, events), polls: () => polls, close: () => (open = false) };
   }
 
+  /**
+   * `transport`: 'websocket' or 'polling' alone, 'default' (socket.io's own: polling, then the
+   * upgrade), or 'websocket-first' (websocket then polling, with tryAllTransports).
+   */
   async function socketIo(origin, transport) {
-    const socket = window.io(origin, { transports: [transport] });
+    const options =
+      transport === 'default'
+        ? {}
+        : transport === 'websocket-first'
+          ? { transports: ['websocket', 'polling'], tryAllTransports: true }
+          : { transports: [transport] };
+    const socket = window.io(origin, options);
     const events = counter();
-    socket.on('m', (data) => events.arrived(data));
+    const stream = streamRecorder();
+    socket.on('m', (data) => {
+      stream.arrived(data);
+      events.arrived(data);
+    });
     socket.on('echo', (data) => events.arrived(data));
     await new Promise((resolve, reject) => {
       socket.once('connect', resolve);
@@ -238,6 +286,11 @@
         await back;
         return now() - started;
       },
+      transport: () => socket.io.engine?.transport?.name,
+      async stream(n, interval) {
+        socket.emit('stream', { n, interval });
+      },
+      streamResult: () => stream.result(),
       // Emit with an acknowledgement callback, socket.io's own way to confirm a message.
       async publishMany(n, inFlight) {
         const started = now();

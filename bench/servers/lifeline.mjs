@@ -2,11 +2,12 @@
 // 127.0.0.1, port 0. Besides its own endpoints under /rt it answers:
 //   GET  /                              a blank page for Chromium
 //   POST /bench/burst?channel&n&size    publishes n messages of `size` bytes with server.publish()
+//   POST /bench/stream?channel&n&interval  n messages {s, t}, one every interval ms
 // Options come as JSON in argv[2] (e.g. '{"historySize":10}'); limits a benchmark would trip
 // over (per-IP connections, publish rate) are raised, and said so in docs/benchmarks.md.
 import { createServer } from '../../dist/server.js';
 import { ready } from '../lib/proc.mjs';
-import { payload, query, serveBlank } from '../lib/payload.mjs';
+import { paced, payload, query, serveBlank } from '../lib/payload.mjs';
 
 const overrides = JSON.parse(process.argv[2] ?? '{}');
 
@@ -24,6 +25,12 @@ const realtime = createServer({
       const { channel, n, size } = query(req);
       res.writeHead(202).end();
       burst(channel, Number(n), Number(size)).catch((error) => console.error('burst failed', error));
+      return;
+    }
+    if (req.method === 'POST' && req.url.startsWith('/bench/stream')) {
+      const { channel, n, interval } = query(req);
+      res.writeHead(202).end();
+      paced(Number(n), Number(interval), (message) => realtime.publish(channel, message).catch(() => {}));
       return;
     }
     res.writeHead(404).end();
