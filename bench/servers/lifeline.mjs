@@ -2,6 +2,7 @@
 // 127.0.0.1, port 0. Besides its own endpoints under /rt it answers:
 //   GET  /                              a blank page for Chromium
 //   POST /bench/burst?channel&n&size    publishes n messages of `size` bytes with server.publish()
+//   POST /bench/fanout?k                one publish {k, …} to channel "fan"
 //   POST /bench/stream?channel&n&interval  n messages {s, t}, one every interval ms
 // Options come as JSON in argv[2] (e.g. '{"historySize":10}'); limits a benchmark would trip
 // over (per-IP connections, publish rate) are raised, and said so in docs/benchmarks.md.
@@ -25,6 +26,14 @@ const realtime = createServer({
       const { channel, n, size } = query(req);
       res.writeHead(202).end();
       burst(channel, Number(n), Number(size)).catch((error) => console.error('burst failed', error));
+      return;
+    }
+    if (req.method === 'POST' && req.url.startsWith('/bench/fanout')) {
+      const { k } = query(req);
+      realtime.publish('fan', { k: Number(k), ...payload(0, 80) }).then(
+        () => res.writeHead(204).end(),
+        () => res.writeHead(500).end(),
+      );
       return;
     }
     if (req.method === 'POST' && req.url.startsWith('/bench/stream')) {

@@ -8,6 +8,7 @@
 //   GET  /lp/poll?id&after everything queued after index `after`, as a JSON array; held up to
 //                          20 s while there is nothing
 //   POST /burst?kind=sse|lp&id&n&size   n messages to that stream or queue, produced at once
+//   POST /fanout?k         one message {k, …} to every WebSocket, in a loop
 //   POST /echo?kind=sse|lp|none&id      the body, back through that stream or queue (none: just
 //                                       the 204, an upstream publish's acknowledgement)
 // Producers write everything at once: the baseline is the transport's best case.
@@ -82,6 +83,12 @@ const server = http.createServer(async (req, res) => {
     if (queue.items.length > 0) return lpAnswer(queue);
     queue.timer = setTimeout(() => lpAnswer(queue), 20_000);
     return;
+  }
+  if (req.method === 'POST' && path === '/fanout') {
+    // The raw fan-out loop: one message, one send per connected WebSocket.
+    const text = JSON.stringify({ k: Number(q.k), ...payload(0, 80) });
+    for (const client of wss.clients) client.send(text);
+    return res.writeHead(204).end();
   }
   if (req.method === 'POST' && (path === '/burst' || path === '/echo')) {
     const text = await body(req);
