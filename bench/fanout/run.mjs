@@ -48,7 +48,7 @@ async function measure(system, subscribers) {
       );
     }
     // Wait out a bit more than one fan-out before the next sample, so samples don't overlap.
-    const spacing = Math.max(100, subscribers / 20);
+    const spacing = Math.max(100, subscribers / 10);
     const started = new Map();
     for (let k = 0; k < WARM_UP + SAMPLES; k++) {
       started.set(String(k), clock());

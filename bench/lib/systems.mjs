@@ -1,5 +1,6 @@
 // The servers a page-side benchmark runs side by side, and the rows (a client on a transport)
 // it measures against them.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { launchBrowser, openPage } from './browser.mjs';
 import { benchDir, root } from './prepare.mjs';
@@ -47,7 +48,7 @@ export { launchBrowser };
  */
 export async function openRow(browser, row, origin, { create = true } = {}) {
   const handle = await openPage(browser, origin);
-  for (const path of scripts[row.server]) await handle.page.addScriptTag({ path });
+  for (const path of scripts[row.client ?? row.server]) await handle.page.addScriptTag({ path });
   await handle.page.addScriptTag({ path: join(benchDir, 'page', 'clients.js') });
   const [factory, ...args] = row.make;
   if (create)
@@ -61,4 +62,11 @@ export async function openRow(browser, row, origin, { create = true } = {}) {
     ...handle,
     call: (method, ...args) => handle.page.evaluate(({ method, args }) => window.benchClient[method](...args), { method, args }),
   };
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
+export function cpuSeconds(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  // utime and stime are fields 14 and 15 of the whole line, in clock ticks (100 a second).
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }

@@ -3,9 +3,11 @@
 // raw long poll and socket.io 4 (websocket, polling), in one run, one headless Chromium.
 //   npm run bench:throughput        (MESSAGES=20000 SIZE=100 RUNS=3 WIRE_MESSAGES=2000)
 import { startCountingProxy } from '../lib/count-proxy.mjs';
-import { prepare } from '../lib/prepare.mjs';
 import { median, num, ratio, report } from '../lib/report.mjs';
-import { launchBrowser, openRow, rows, startServers } from '../lib/systems.mjs';
+import { join } from 'node:path';
+import { benchDir, prepare } from '../lib/prepare.mjs';
+import { startChild } from '../lib/proc.mjs';
+import { cpuSeconds, launchBrowser, openRow, rows as allRows, startServers } from '../lib/systems.mjs';
 
 const MESSAGES = Number(process.env.MESSAGES ?? 20_000);
 const SIZE = Number(process.env.SIZE ?? 100);
@@ -14,8 +16,23 @@ const WIRE_MESSAGES = Number(process.env.WIRE_MESSAGES ?? 2000);
 const WARM_UP = Math.min(2000, MESSAGES);
 const ONLY = process.env.ONLY?.split(',');
 
+// A cause check beside the Lifeline rows: the same server with a history of 10 messages per
+// channel instead of 1,000 (the memory broker's trim cost grows with the history).
+const rows = [
+  ...allRows.slice(0, 1),
+  {
+    id: 'lifeline-ws-h10',
+    label: 'Lifeline WebSocket, historySize 10',
+    server: 'lifelineH10',
+    client: 'lifeline',
+    make: ['lifeline', 'websocket'],
+  },
+  ...allRows.slice(1),
+];
+
 prepare();
 const servers = await startServers();
+servers.lifelineH10 = await startChild(join(benchDir, 'servers', 'lifeline.mjs'), [JSON.stringify({ historySize: 10 })]);
 const browser = await launchBrowser();
 const results = {};
 const chosen = rows.filter((row) => !ONLY || ONLY.includes(row.id));
@@ -28,11 +45,14 @@ try {
       await handle.call('burst', WARM_UP, SIZE, false);
       const rates = [];
       const cpu = [];
+      const serverCpu = [];
       for (let run = 0; run < RUNS; run++) {
         await handle.collectGarbage();
         const before = await handle.metrics();
+        const serverBefore = cpuSeconds(servers[row.server].pid);
         const ms = await handle.call('burst', MESSAGES, SIZE, false);
         const after = await handle.metrics();
+        serverCpu.push(((cpuSeconds(servers[row.server].pid) - serverBefore) / MESSAGES) * 1e6);
         rates.push(MESSAGES / (ms / 1000));
         cpu.push(((after.TaskDuration - before.TaskDuration) / MESSAGES) * 1e6);
       }
@@ -49,6 +69,7 @@ try {
         rates,
         cpuMicros: median(cpu),
         cpu,
+        serverCpuMicros: median(serverCpu),
         heapBytes: (heapAfter - heapBefore) / MESSAGES,
       };
     } finally {
@@ -75,6 +96,7 @@ try {
 } finally {
   await browser.close();
   await servers.close();
+  await servers.lifelineH10.kill();
 }
 
 const r = (id) => results[id] ?? {};
@@ -113,10 +135,28 @@ report(
   [
     {
       title: `Server → page, ${num(MESSAGES)} × ${SIZE} B, median of ${RUNS}`,
-      header: ['client', 'msgs/s', '÷ Lifeline WS', 'page CPU µs/msg', 'heap B/msg kept', 'wire B/msg down', 'wire B/msg up'],
+      header: [
+        'client',
+        'msgs/s',
+        '÷ Lifeline WS',
+        'page CPU µs/msg',
+        'server CPU µs/msg',
+        'heap B/msg kept',
+        'wire B/msg down',
+        'wire B/msg up',
+      ],
       rows: chosen.map(({ id }) => {
         const x = r(id);
-        return [x.label, num(x.rate), ratio(x.rate, base), num(x.cpuMicros, 1), num(x.heapBytes), num(x.wireDown, 1), num(x.wireUp, 1)];
+        return [
+          x.label,
+          num(x.rate),
+          ratio(x.rate, base),
+          num(x.cpuMicros, 1),
+          num(x.serverCpuMicros, 1),
+          num(x.heapBytes),
+          num(x.wireDown, 1),
+          num(x.wireUp, 1),
+        ];
       }),
     },
     {
