@@ -82,6 +82,17 @@ export interface ServerOptions<Principal = unknown> {
    */
   allowOrigins?: string[];
   /**
+   * Host names (the `Host` header, port aside) the client endpoints answer to besides IP
+   * literals, `localhost` (and `*.localhost`) and a name given to `listen`; an entry starting
+   * with a dot also takes its subdomains (`.example.com`), and `'*'` takes every host. Another
+   * Host gets 403 `HOST_NOT_ALLOWED`: a DNS rebinding page (`Host: attacker.example`, whose
+   * name now points at this server) is refused though its Origin matches its Host. Behind a
+   * proxy that passes the public Host (`proxy_set_header Host $http_host`), list the public
+   * name. The publish API and `/health` are not checked (the API key guards the former).
+   * @default []
+   */
+  allowedHosts?: string[];
+  /**
    * Decides who is connecting. Return a principal (anything but `false`); throw or return
    * `false` to refuse with `UNAUTHORIZED`. Unset: everyone is accepted with principal `undefined`.
    * @default undefined
@@ -227,6 +238,7 @@ export interface ResolvedServerOptions {
   heartbeat: number;
   apiKey: string | undefined;
   allowOrigins: readonly string[];
+  allowedHosts: readonly string[];
   authenticate: ServerOptions['authenticate'];
   authorize: ServerOptions['authorize'];
   maxMessageSize: number;
@@ -259,6 +271,7 @@ export const serverDefaults = {
   dedupTtl: 120_000,
   heartbeat: 25_000,
   allowOrigins: [] as readonly string[],
+  allowedHosts: [] as readonly string[],
   maxMessageSize: 65_536,
   maxJsonDepth: 64,
   maxFramesPerMessage: 100,
@@ -316,6 +329,10 @@ export function resolveServerOptions(options: ServerOptions = {}): ResolvedServe
   if (!Array.isArray(allowOrigins) || allowOrigins.some((o) => typeof o !== 'string' || o === '')) {
     fail('allowOrigins', 'an array of origins such as "https://example.com" or "*"', allowOrigins);
   }
+  const allowedHosts = options.allowedHosts ?? d.allowedHosts;
+  if (!Array.isArray(allowedHosts) || allowedHosts.some((h) => typeof h !== 'string' || !/^(\*|\.?[\w.-]+)$/.test(h))) {
+    fail('allowedHosts', 'an array of host names such as "rt.example.com", ".example.com" or "*" (no port)', allowedHosts);
+  }
   if (options.apiKey !== undefined && (typeof options.apiKey !== 'string' || options.apiKey === '')) {
     fail('apiKey', 'a non-empty string', options.apiKey);
   }
@@ -346,6 +363,7 @@ export function resolveServerOptions(options: ServerOptions = {}): ResolvedServe
     heartbeat: whole('heartbeat', options.heartbeat, d.heartbeat, 10),
     apiKey: options.apiKey,
     allowOrigins: [...allowOrigins],
+    allowedHosts: allowedHosts.map((h) => h.toLowerCase()),
     authenticate: optionalFunction('authenticate', options.authenticate),
     authorize: optionalFunction('authorize', options.authorize),
     maxMessageSize,

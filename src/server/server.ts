@@ -5,6 +5,7 @@ import { CloseCode, ErrorCode } from '../protocol/index.js';
 import { Cluster } from './cluster.js';
 import { handleConnect, handleSend } from './connect-endpoint.js';
 import { ServerContext } from './context.js';
+import { hostAllowed } from './host.js';
 import { handleHealth, handlePublish, publish, type PublishAck } from './http-api.js';
 import { bearerToken, sendError } from './http-util.js';
 import { clientIp } from './limits.js';
@@ -78,6 +79,8 @@ export function createServer<Principal = unknown>(options: ServerOptions<Princip
   const cluster = bus && context.node !== undefined ? new Cluster(context, bus, context.node, sse, longPoll) : undefined;
   const attached: Array<() => void> = [];
   let ownServer: Server | undefined;
+  /** Names given to `listen`, which the Host check takes as the server's own. */
+  const boundHosts: string[] = [];
   let closing: Promise<void> | undefined;
 
   const ours = (pathname: string) => pathname === path || pathname.startsWith(`${path}/`);
@@ -94,12 +97,17 @@ export function createServer<Principal = unknown>(options: ServerOptions<Princip
   }
 
   async function route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const endpoint = url.pathname.slice(path.length);
+    // The publish API is for backends (its key guards it) and /health for probes, either of which may use any name.
+    if (endpoint !== '/publish' && endpoint !== '/health' && !hostAllowed(req, resolved.allowedHosts, boundHosts)) {
+      req.resume();
+      return sendError(res, 403, ErrorCode.HOST_NOT_ALLOWED, 'Host not allowed (see the allowedHosts option)');
+    }
     if (!originAllowed(req, resolved.allowOrigins)) {
       req.resume();
       return sendError(res, 403, ErrorCode.ORIGIN_NOT_ALLOWED, 'Origin not allowed');
     }
     setCorsHeaders(req, res);
-    const endpoint = url.pathname.slice(path.length);
     if (req.method === 'OPTIONS') {
       res.writeHead(204, {
         'Access-Control-Allow-Methods': 'GET, POST, OPTIONS',
@@ -174,7 +182,9 @@ export function createServer<Principal = unknown>(options: ServerOptions<Princip
   function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
     if (parseUrl(req)?.pathname !== `${path}/ws`) return false;
     socket.on('error', () => socket.destroy());
-    if (!originAllowed(req, resolved.allowOrigins)) {
+    if (!hostAllowed(req, resolved.allowedHosts, boundHosts)) {
+      refuseUpgrade(socket, 403, ErrorCode.HOST_NOT_ALLOWED, 'Host not allowed (see the allowedHosts option)');
+    } else if (!originAllowed(req, resolved.allowOrigins)) {
       refuseUpgrade(socket, 403, ErrorCode.ORIGIN_NOT_ALLOWED, 'Origin not allowed');
     } else if (context.stopping) {
       refuseUpgrade(socket, 503, ErrorCode.SHUTTING_DOWN, 'Server is shutting down');
@@ -254,6 +264,7 @@ export function createServer<Principal = unknown>(options: ServerOptions<Princip
         },
       );
       ownServer = server;
+      if (host !== undefined && host !== '') boundHosts.push(host.toLowerCase());
       attached.push(limitSocketsPerIp(server, resolved.maxSocketsPerIp));
       mount(server, false);
       await new Promise<void>((resolve, reject) => {
