@@ -72,6 +72,8 @@ export const CloseCode = {
   SLOW_CONSUMER: 4003,
   /** No frame arrived within heartbeat interval + grace. */
   HEARTBEAT_TIMEOUT: 4004,
+  /** The token's expiry (`expiresAt` of the principal) passed: fetch a fresh one and reconnect. */
+  TOKEN_EXPIRED: 4005,
 } as const;
 
 /** One of the close codes above. */

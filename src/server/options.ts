@@ -95,6 +95,10 @@ export interface ServerOptions<Principal = unknown> {
   /**
    * Decides who is connecting. Return a principal (anything but `false`); throw or return
    * `false` to refuse with `UNAUTHORIZED`. Unset: everyone is accepted with principal `undefined`.
+   * A principal that is an object with a number `expiresAt` (ms since 1970, e.g. a JWT's
+   * `exp × 1000`) ends its connection when that time comes, on every transport: `bye` 4005
+   * (`token expired`), after which the reference client calls its `token` function again and
+   * reconnects. One already past is refused with `UNAUTHORIZED`.
    * @default undefined
    */
   authenticate?(context: AuthenticateContext): Principal | false | Promise<Principal | false>;
