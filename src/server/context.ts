@@ -117,7 +117,7 @@ export class ServerContext implements InboundContext {
 
   /** The window (ms) this node's clients should spread their reconnects over when it restarts now. */
   restartSpread(): number {
-    return restartSpread(this.connections.size, this.options.restartReconnectRate);
+    return restartSpread(this.connections.size, this.options.restartReconnectRate, this.options.minRestartSpread);
   }
 
   /** The `bye` of a restart, with its spread. */

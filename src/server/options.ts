@@ -227,6 +227,12 @@ export interface ServerOptions<Principal = unknown> {
    */
   restartReconnectRate?: number;
   /**
+   * Shortest window (ms) a restart's `bye` asks clients to spread their reconnects over, however
+   * few the node holds: over 5 s no second takes much more than a fifth of them. At most 60000.
+   * @default 5000
+   */
+  minRestartSpread?: number;
+  /**
    * Handles requests outside `path` when the server runs standalone (`listen`). Unset: 404 JSON.
    * @default undefined
    */
@@ -261,6 +267,7 @@ export interface ResolvedServerOptions {
   longPollHold: number;
   handshakeTimeout: number;
   restartReconnectRate: number;
+  minRestartSpread: number;
   fallback: ServerOptions['fallback'];
 }
 
@@ -292,6 +299,7 @@ export const serverDefaults = {
   longPollHold: 20_000,
   handshakeTimeout: 10_000,
   restartReconnectRate: 200,
+  minRestartSpread: 5000,
 } as const;
 
 /**
@@ -395,6 +403,7 @@ export function resolveServerOptions(options: ServerOptions = {}): ResolvedServe
     longPollHold: whole('longPollHold', options.longPollHold, d.longPollHold, 10),
     handshakeTimeout: whole('handshakeTimeout', options.handshakeTimeout, d.handshakeTimeout, 10),
     restartReconnectRate: whole('restartReconnectRate', options.restartReconnectRate, d.restartReconnectRate, 1),
+    minRestartSpread: whole('minRestartSpread', options.minRestartSpread, d.minRestartSpread, 0, 60_000),
     fallback: optionalFunction('fallback', options.fallback),
   };
 }
