@@ -19,6 +19,7 @@ const BASE_MS = Number(process.env.BASE_MS ?? 5000);
 const ATTACK_MS = Number(process.env.ATTACK_MS ?? 8000);
 const HERD = Number(process.env.HERD ?? 500);
 const ONLY = process.env.ONLY?.split(',');
+const SETTLE_MS = Number(process.env.SETTLE_MS ?? 3000);
 const bin = fileURLToPath(new URL('../../bin/lifeline-server.js', import.meta.url));
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -148,6 +149,9 @@ function bystanders(url) {
 
 const nested = (levels, inner = '1') => `${'['.repeat(levels)}${inner}${']'.repeat(levels)}`;
 
+/** The slow consumer is cut within about 2 × heartbeat (25 s by default): it gets a minute. */
+const durations = { 'slow consumer': Number(process.env.SLOW_MS ?? 60_000) };
+
 /** Each attack starts and returns a stop function; `note` gets extra figures for its row. */
 const attacks = {
   /** One message over 64 KiB holding a frame nested 30,000 levels, every 100 ms. */
@@ -215,10 +219,16 @@ const attacks = {
         });
         await opened;
         while (!stopped && ws.readyState === 1) {
+          // The next message only once the last one has left this process and been answered:
+          // the attacker's own buffers must not be what runs out of memory.
+          if (ws.bufferedAmount > 0) {
+            await sleep(50);
+            continue;
+          }
           const frames = Array.from({ length: 100 }, (_, i) => ({ type: 'pub', id: `m${c}-${i}`, channel: `pin-${c++}`, data }));
           const done = new Promise((resolve) => (answered = resolve));
           ws.send(JSON.stringify(frames));
-          await Promise.race([done, sleep(1000)]);
+          await Promise.race([done, sleep(2000)]);
         }
         ws.terminate();
         await sleep(100);
@@ -255,7 +265,7 @@ const attacks = {
     return () => {
       clearInterval(pinger);
       clearInterval(feeding);
-      note.attackerCutAfterS ??= `not within ${ATTACK_MS / 1000}`;
+      note.attackerCutAfterS ??= `not within ${durations['slow consumer'] / 1000}`;
       ws.terminate();
       publisher.terminate();
     };
@@ -291,24 +301,48 @@ const attacks = {
   },
 };
 
+/**
+ * Runs one attack in a child process of its own (so that its loops never slow the bystanders'
+ * measuring), until SIGTERM; it then prints its figures as a JSON line.
+ */
+function attacker(name, url) {
+  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--attacker', name, url], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk) => (out += chunk));
+  return async () => {
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.once('exit', resolve));
+    try {
+      return JSON.parse(out.trim().split('\n').at(-1));
+    } catch {
+      return {};
+    }
+  };
+}
+
 /** Measures the bystanders before and during one attack; returns its row. */
 async function measure(name, url, server, watch) {
   await sleep(BASE_MS);
   const base = watch.window();
-  const note = {};
   let peak = 0;
   const sampling = setInterval(() => (peak = Math.max(peak, rssOf(server.pid))), 100);
-  const stop = attacks[name](url, note);
-  await sleep(ATTACK_MS);
+  const stop = attacker(name, url);
+  await sleep(durations[name] ?? ATTACK_MS);
   const during = watch.window();
-  await stop();
+  const note = await stop();
   clearInterval(sampling);
   const up = server.exitCode === null && (await healthy(url));
+  // What the attack left behind (closing sockets, evictions) settles before the next baseline.
+  await sleep(SETTLE_MS);
+  watch.window();
   return {
     attack: name,
     baselineP99Ms: round(p99(base.latencies)),
     attackP99Ms: round(p99(during.latencies)),
     ratio: round(p99(during.latencies) / p99(base.latencies)),
+    samples: during.latencies.length,
     healthBaselineP99Ms: round(p99(base.health)),
     healthAttackP99Ms: round(p99(during.health)),
     bystanderDrops: during.drops,
@@ -405,6 +439,17 @@ async function herd(port, server) {
   };
 }
 
+if (process.argv[2] === '--attacker') {
+  const note = {};
+  const stop = attacks[process.argv[3]](process.argv[4], note);
+  process.once('SIGTERM', async () => {
+    await stop();
+    process.stdout.write(`${JSON.stringify(note)}\n`);
+    process.exit(0);
+  });
+  await new Promise(() => {});
+}
+
 const port = await freePort();
 let server = await startServer(port);
 const url = `http://127.0.0.1:${port}/rt`;
@@ -421,6 +466,10 @@ watch.stop();
 let herdRow;
 if (!ONLY || ONLY.includes('herd')) {
   process.stdout.write('herd after restart …\n');
+  // On a fresh server: what the attacks left (a full history budget) is not the herd's to pay.
+  server.kill('SIGTERM');
+  await new Promise((resolve) => server.once('exit', resolve));
+  server = await startServer(port);
   const result = await herd(port, server);
   server = result.server;
   herdRow = result.row;

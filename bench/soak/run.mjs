@@ -30,7 +30,9 @@ const url = await new Promise((resolve) => {
     else {
       samples.push(value);
       const mb = (bytes) => (bytes / 1048576).toFixed(1);
-      process.stdout.write(`${(value.t / 60_000).toFixed(1)} min: rss ${mb(value.rss)} MB, heap ${mb(value.heapUsed)} MB, ${value.connections} connections\n`);
+      process.stdout.write(
+        `${(value.t / 60_000).toFixed(1)} min: rss ${mb(value.rss)} MB, heap ${mb(value.heapUsed)} MB, ${value.connections} connections\n`,
+      );
     }
   });
 });
