@@ -21,6 +21,9 @@ const usage = `Usage: lifeline-server [options]
   --allow-origin <url>   allow a page from another origin, as scheme://host[:port], e.g.
                          http://localhost:5173 (repeatable; "*" allows all; localhost and
                          127.0.0.1 are different origins)
+  --allowed-host <name>  a Host name to answer to besides IP addresses and localhost, e.g. the
+                         public name a proxy passes on (repeatable; ".example.com" takes its
+                         subdomains, "*" every name)
   --redis <url>          share history and fan-out with other nodes through Redis; a Redis
                          Cluster node is detected, or give seeds: redis://a:7000,redis://b:7001
                          (needs ioredis: npm install ioredis)
@@ -54,6 +57,7 @@ function parse(argv: string[]) {
         history: { type: 'string' },
         'api-key': { type: 'string' },
         'allow-origin': { type: 'string', multiple: true },
+        'allowed-host': { type: 'string', multiple: true },
         redis: { type: 'string' },
         demo: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -132,6 +136,7 @@ async function main(argv: string[]): Promise<void> {
     heartbeat: whole('heartbeat', values.heartbeat, 25_000, 10, 2 ** 31 - 1),
     historySize: whole('history', values.history, 1000, 0, 10_000_000),
     allowOrigins: allowedOrigins(values['allow-origin'] ?? []),
+    allowedHosts: values['allowed-host'] ?? [],
   };
   if (values.path !== undefined) options.path = values.path;
   if (values['api-key'] !== undefined) options.apiKey = values['api-key'];

@@ -8,7 +8,8 @@ import type { TransportName } from '../transports/transport.js';
  * - `CONNECT_FAILED`: every transport closed before a welcome arrived; `attempts` says what each saw.
  * - `HEARTBEAT_TIMEOUT`: nothing arrived for heartbeat + grace (half the heartbeat, at least
  *   500 ms); the connection was presumed dead.
- * - `SERVER_CLOSED`: the server sent `bye` (the message carries its close code and reason).
+ * - `SERVER_CLOSED`: the server sent `bye`, or closed a welcomed WebSocket with a code other than
+ *   1000, 1001, 1005 or 1006 (the message carries its close code and reason).
  * - `TOKEN_FAILED`: the `token` function threw or rejected (the error is the `cause`), or gave
  *   something that is not a string.
  * - `LISTENER_ERROR`: an application listener threw (the error is the `cause`); the client goes on.

@@ -78,8 +78,19 @@ export function createLink(factory: TransportFactory, options: ResolvedOptions, 
           ...options,
           token,
           onMessage,
-          // A refusal in the server's words (an HTTP transport read its error code) is an error of that code.
-          onClose: (info) => end(info.error ? new LifelineError(info.error as LifelineErrorCode, info.reason) : undefined, info),
+          // A refusal in the server's words (an HTTP transport read its error code) is an error of
+          // that code. A welcomed WebSocket that the server closed with a code of its own (1009,
+          // a protocol violation; a `bye` would have come first otherwise) is an error as a bye
+          // is: not a normal close (1000, 1001), a missing code (1005) or a drop (1006).
+          onClose: (info) =>
+            end(
+              info.error
+                ? new LifelineError(info.error as LifelineErrorCode, info.reason)
+                : welcomed && info.code > 1001 && info.code !== 1005 && info.code !== 1006
+                  ? new LifelineError('SERVER_CLOSED', `${info.code} ${info.reason}`)
+                  : undefined,
+              info,
+            ),
         } as TransportContext);
       } catch (error) {
         // A transport should report failures through onClose; a throwing one is treated alike.

@@ -156,10 +156,14 @@ export function createSession(
     }
   }
 
-  /** Schedules the next connect; the state's reason is the error's code, if any. */
-  function retry(error?: LifelineError) {
+  /**
+   * Schedules the next connect; the state's reason is the error's code, if any. `spread` (ms),
+   * from a restart's `bye`, replaces the first delay with full jitter over the whole window,
+   * so that a node's clients don't all come back in the same second.
+   */
+  function retry(error?: LifelineError, spread?: number) {
     if (state === 'open') setState('reconnecting', error?.code ?? 'transport closed');
-    later(Slot.Retry, reconnectDelay(attempt++, o, o.random), connect);
+    later(Slot.Retry, spread ? o.random() * spread : reconnectDelay(attempt++, o, o.random), connect);
   }
 
   /** Lets go of the current link and the attempt in progress. */
@@ -175,13 +179,13 @@ export function createSession(
   }
 
   /** The current link is gone (for `error`, or closed by the transport): count a flap, schedule a reconnect. */
-  function drop(error?: LifelineError) {
+  function drop(error?: LifelineError, spread?: number) {
     const { name } = current!;
     if (Date.now() - adoptedAt >= o.stableAfter) attempt = 0;
     // A close the server asked for (`bye`: a restart, a slow consumer) says nothing about the
     // network path, so it never counts as a flap.
     else if (error?.code !== 'SERVER_CLOSED') negotiation?.flapped(name);
-    retry(error);
+    retry(error, spread);
     detach();
     if (error) report(error);
   }
@@ -249,7 +253,7 @@ export function createSession(
         if (link.name === 'websocket') sendText('[{"type":"pong"}]');
         return;
       case 'bye':
-        return drop(new LifelineError('SERVER_CLOSED', `${frame.code} ${frame.reason}`));
+        return drop(new LifelineError('SERVER_CLOSED', `${frame.code} ${frame.reason}`), frame.spread);
       case 'ack':
         return outbox.settle(frame.id, { epoch: frame.epoch, seq: frame.seq });
       case 'error': {

@@ -25,6 +25,8 @@ export const ErrorCode = {
   RATE_LIMITED: 'RATE_LIMITED',
   /** HTTP: the request's Origin is not on the server's allowlist. */
   ORIGIN_NOT_ALLOWED: 'ORIGIN_NOT_ALLOWED',
+  /** HTTP: the request's Host is not one the server answers to (DNS rebinding). */
+  HOST_NOT_ALLOWED: 'HOST_NOT_ALLOWED',
   /** HTTP: the client's IP address already holds the maximum number of connections. */
   TOO_MANY_CONNECTIONS: 'TOO_MANY_CONNECTIONS',
   /** HTTP: the `cid` is unknown, expired or already used to open a stream. */
@@ -70,6 +72,8 @@ export const CloseCode = {
   SLOW_CONSUMER: 4003,
   /** No frame arrived within heartbeat interval + grace. */
   HEARTBEAT_TIMEOUT: 4004,
+  /** The token's expiry (`expiresAt` of the principal) passed: fetch a fresh one and reconnect. */
+  TOKEN_EXPIRED: 4005,
 } as const;
 
 /** One of the close codes above. */

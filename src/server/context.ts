@@ -11,6 +11,15 @@ import { restartSpread } from './restart-spread.js';
 /** Outcome of the `authenticate` hook. */
 export type AuthResult = { ok: true; principal: unknown } | { ok: false };
 
+/** The `expiresAt` (ms since 1970) of a principal, when it is an object that has a finite one. */
+export function expiryOf(principal: unknown): number | undefined {
+  const at = typeof principal === 'object' && principal !== null ? (principal as { expiresAt?: unknown }).expiresAt : undefined;
+  return typeof at === 'number' && Number.isFinite(at) ? at : undefined;
+}
+
+/** Longest delay setTimeout takes; a later expiry is checked again then. */
+const MAX_TIMER = 2 ** 31 - 1;
+
 /**
  * State shared by every endpoint of one server: options, hub, live connections, the per-IP
  * limiter, and the things that must be waited for on shutdown.
@@ -43,7 +52,10 @@ export class ServerContext implements InboundContext {
     if (!hook) return { ok: true, principal: undefined };
     try {
       const principal = await hook(token === undefined ? { transport, request } : { token, transport, request });
-      return principal === false ? { ok: false } : { ok: true, principal };
+      // A token that has already expired is refused like a wrong one.
+      const expiresAt = expiryOf(principal);
+      if (principal === false || (expiresAt !== undefined && expiresAt <= Date.now())) return { ok: false };
+      return { ok: true, principal };
     } catch {
       return { ok: false };
     }
@@ -54,13 +66,27 @@ export class ServerContext implements InboundContext {
    * closing it releases the slot and its subscriptions.
    */
   open(cid: string, ip: string, principal: unknown, sink: ConnectionSink): Connection {
+    let expiry: NodeJS.Timeout | undefined;
     const connection = new Connection(cid, ip, principal, sink, this.options, (closed) => {
+      clearTimeout(expiry);
       this.connections.delete(closed.cid);
       this.limiter.release(closed.ip);
       this.hub.dropConnection(closed);
     });
     this.connections.set(cid, connection);
     connection.send({ type: 'welcome', v: PROTOCOL_VERSION, cid, heartbeat: this.options.heartbeat, time: Date.now() });
+    // Authentication is checked at connect only: a token that expires ends the connection, on
+    // every transport, and its client comes back with a fresh one (its token function runs on
+    // every connect). Always from a timer, so the transport has the connection in hand first.
+    const expiresAt = expiryOf(principal);
+    if (expiresAt !== undefined) {
+      const check = () => {
+        const left = expiresAt - Date.now();
+        if (left > 0) expiry = setTimeout(check, Math.min(left, MAX_TIMER));
+        else connection.close(CloseCode.TOKEN_EXPIRED, 'token expired');
+      };
+      expiry = setTimeout(check, Math.max(0, Math.min(expiresAt - Date.now(), MAX_TIMER)));
+    }
     return connection;
   }
 
@@ -91,7 +117,7 @@ export class ServerContext implements InboundContext {
 
   /** The window (ms) this node's clients should spread their reconnects over when it restarts now. */
   restartSpread(): number {
-    return restartSpread(this.connections.size, this.options.restartReconnectRate);
+    return restartSpread(this.connections.size, this.options.restartReconnectRate, this.options.minRestartSpread);
   }
 
   /** The `bye` of a restart, with its spread. */

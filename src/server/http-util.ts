@@ -38,30 +38,49 @@ export function answerBodyError(res: ServerResponse, error: unknown): void {
 }
 
 /**
+ * Bytes of an over-limit body read and thrown away before its 413: a client still writing
+ * its body when the socket closes gets a reset (EPIPE) instead of the answer. Past this much,
+ * the socket is cut at once.
+ */
+export const drainLimit = (max: number): number => Math.max(16 * 1024 * 1024, 4 * max);
+
+/**
  * Reads a request body as UTF-8 text, refusing (without buffering it) one larger than `max`
- * bytes, and one that is not UTF-8 (BodyNotUtf8). On refusal the rest of the body is not read, so the answer sets `Connection: close`.
+ * bytes, and one that is not UTF-8 (BodyNotUtf8). A body over `max` is read to its end and
+ * discarded (up to {@link drainLimit}) before the promise rejects, so that the 413 reaches a
+ * client that writes its whole body before reading the answer.
  */
 export function readBody(req: IncomingMessage, max: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > max) {
-      reject(new BodyTooLarge(`Body of ${declared} bytes exceeds maxMessageSize (${max})`));
-      return;
-    }
     const chunks: Buffer[] = [];
     let size = 0;
+    let tooLarge: BodyTooLarge | undefined =
+      Number.isFinite(declared) && declared > max
+        ? new BodyTooLarge(`Body of ${declared} bytes exceeds maxMessageSize (${max})`)
+        : undefined;
+    const cut = () => {
+      req.off('data', onData);
+      req.pause();
+      reject(tooLarge);
+    };
     const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size > max) {
-        req.off('data', onData);
-        req.pause();
-        reject(new BodyTooLarge(`Body exceeds maxMessageSize (${max} bytes)`));
+        tooLarge ??= new BodyTooLarge(`Body exceeds maxMessageSize (${max} bytes)`);
+        chunks.length = 0;
+        if (size > drainLimit(max)) cut();
         return;
       }
       chunks.push(chunk);
     };
+    if (tooLarge && declared > drainLimit(max)) {
+      cut();
+      return;
+    }
     req.on('data', onData);
     req.on('end', () => {
+      if (tooLarge) return reject(tooLarge);
       try {
         resolve(utf8.decode(Buffer.concat(chunks)));
       } catch {
@@ -72,7 +91,10 @@ export function readBody(req: IncomingMessage, max: number): Promise<string> {
   });
 }
 
-/** Answers 413 for a body over the limit; the unread remainder means the socket can't be reused. */
+/**
+ * Answers 413 for a body over the limit. `Connection: close`: a body too large to drain was
+ * left unread, and a client that sends such bodies is better off on a fresh socket anyway.
+ */
 export function sendTooLarge(res: ServerResponse, error: BodyTooLarge, headers: Record<string, string> = {}): void {
   sendError(res, 413, ErrorCode.FRAME_TOO_LARGE, error.message, { ...headers, Connection: 'close' });
 }

@@ -91,8 +91,23 @@ export interface ServerOptions<Principal = unknown> {
    */
   log?(message: string): void;
   /**
+   * Host names (the `Host` header, port aside) the client endpoints answer to besides IP
+   * literals, `localhost` (and `*.localhost`) and a name given to `listen`; an entry starting
+   * with a dot also takes its subdomains (`.example.com`), and `'*'` takes every host. Another
+   * Host gets 403 `HOST_NOT_ALLOWED`: a DNS rebinding page (`Host: attacker.example`, whose
+   * name now points at this server) is refused though its Origin matches its Host. Behind a
+   * proxy that passes the public Host (`proxy_set_header Host $http_host`), list the public
+   * name. The publish API and `/health` are not checked (the API key guards the former).
+   * @default []
+   */
+  allowedHosts?: string[];
+  /**
    * Decides who is connecting. Return a principal (anything but `false`); throw or return
    * `false` to refuse with `UNAUTHORIZED`. Unset: everyone is accepted with principal `undefined`.
+   * A principal that is an object with a number `expiresAt` (ms since 1970, e.g. a JWT's
+   * `exp × 1000`) ends its connection when that time comes, on every transport: `bye` 4005
+   * (`token expired`), after which the reference client calls its `token` function again and
+   * reconnects. One already past is refused with `UNAUTHORIZED`.
    * @default undefined
    */
   authenticate?(context: AuthenticateContext): Principal | false | Promise<Principal | false>;
@@ -221,6 +236,12 @@ export interface ServerOptions<Principal = unknown> {
    */
   restartReconnectRate?: number;
   /**
+   * Shortest window (ms) a restart's `bye` asks clients to spread their reconnects over, however
+   * few the node holds: over 5 s no second takes much more than a fifth of them. At most 60000.
+   * @default 5000
+   */
+  minRestartSpread?: number;
+  /**
    * Handles requests outside `path` when the server runs standalone (`listen`); `next()`
    * answers the request as the server does without a fallback. Unset: `GET /` answers a short
    * page (HTML for a browser, else JSON) naming the endpoints, anything else 404 `NOT_FOUND`
@@ -240,6 +261,7 @@ export interface ResolvedServerOptions {
   apiKey: string | undefined;
   allowOrigins: readonly string[];
   log: (message: string) => void;
+  allowedHosts: readonly string[];
   authenticate: ServerOptions['authenticate'];
   authorize: ServerOptions['authorize'];
   maxMessageSize: number;
@@ -258,6 +280,7 @@ export interface ResolvedServerOptions {
   longPollHold: number;
   handshakeTimeout: number;
   restartReconnectRate: number;
+  minRestartSpread: number;
   fallback: ServerOptions['fallback'];
 }
 
@@ -272,6 +295,7 @@ export const serverDefaults = {
   dedupTtl: 120_000,
   heartbeat: 25_000,
   allowOrigins: [] as readonly string[],
+  allowedHosts: [] as readonly string[],
   maxMessageSize: 65_536,
   maxJsonDepth: 64,
   maxFramesPerMessage: 100,
@@ -288,6 +312,7 @@ export const serverDefaults = {
   longPollHold: 20_000,
   handshakeTimeout: 10_000,
   restartReconnectRate: 200,
+  minRestartSpread: 5000,
 } as const;
 
 /**
@@ -350,6 +375,10 @@ export function resolveServerOptions(options: ServerOptions = {}): ResolvedServe
     fail('path', 'a URL path starting with "/" and not ending with "/"', path);
   }
   const allowOrigins = resolveOrigins(options.allowOrigins ?? d.allowOrigins);
+  const allowedHosts = options.allowedHosts ?? d.allowedHosts;
+  if (!Array.isArray(allowedHosts) || allowedHosts.some((h) => typeof h !== 'string' || !/^(\*|\.?[\w.-]+)$/.test(h))) {
+    fail('allowedHosts', 'an array of host names such as "rt.example.com", ".example.com" or "*" (no port)', allowedHosts);
+  }
   if (options.apiKey !== undefined && (typeof options.apiKey !== 'string' || options.apiKey === '')) {
     fail('apiKey', 'a non-empty string', options.apiKey);
   }
@@ -381,6 +410,7 @@ export function resolveServerOptions(options: ServerOptions = {}): ResolvedServe
     apiKey: options.apiKey,
     allowOrigins,
     log: optionalFunction('log', options.log) ?? ((message: string) => console.warn(message)),
+    allowedHosts: allowedHosts.map((h) => h.toLowerCase()),
     authenticate: optionalFunction('authenticate', options.authenticate),
     authorize: optionalFunction('authorize', options.authorize),
     maxMessageSize,
@@ -408,6 +438,7 @@ export function resolveServerOptions(options: ServerOptions = {}): ResolvedServe
     longPollHold: whole('longPollHold', options.longPollHold, d.longPollHold, 10),
     handshakeTimeout: whole('handshakeTimeout', options.handshakeTimeout, d.handshakeTimeout, 10),
     restartReconnectRate: whole('restartReconnectRate', options.restartReconnectRate, d.restartReconnectRate, 1),
+    minRestartSpread: whole('minRestartSpread', options.minRestartSpread, d.minRestartSpread, 0, 60_000),
     fallback: optionalFunction('fallback', options.fallback),
   };
 }

@@ -10,8 +10,8 @@ export const MAX_RESTART_SPREAD = 60_000;
 /**
  * The window (ms) a node restarting with `connections` clients asks them to spread their
  * reconnects over: long enough for `rate` reconnects a second, within
- * [{@link MIN_RESTART_SPREAD}, {@link MAX_RESTART_SPREAD}].
+ * [`min` ({@link MIN_RESTART_SPREAD} by default), {@link MAX_RESTART_SPREAD}].
  */
-export function restartSpread(connections: number, rate: number): number {
-  return Math.round(Math.min(MAX_RESTART_SPREAD, Math.max(MIN_RESTART_SPREAD, (1000 * connections) / rate)));
+export function restartSpread(connections: number, rate: number, min: number = MIN_RESTART_SPREAD): number {
+  return Math.round(Math.min(MAX_RESTART_SPREAD, Math.max(min, (1000 * connections) / rate)));
 }

@@ -5,6 +5,7 @@ import { CloseCode, ErrorCode } from '../protocol/index.js';
 import { Cluster } from './cluster.js';
 import { handleConnect, handleSend } from './connect-endpoint.js';
 import { ServerContext } from './context.js';
+import { hostAllowed } from './host.js';
 import { handleHealth, handlePublish, publish, type PublishAck } from './http-api.js';
 import { bearerToken, sendError } from './http-util.js';
 import { clientIp } from './limits.js';
@@ -90,6 +91,8 @@ export function createServer<Principal = unknown>(options: ServerOptions<Princip
   const cluster = bus && context.node !== undefined ? new Cluster(context, bus, context.node, sse, longPoll) : undefined;
   const attached: Array<() => void> = [];
   let ownServer: Server | undefined;
+  /** Names given to `listen`, which the Host check takes as the server's own. */
+  const boundHosts: string[] = [];
   let closing: Promise<void> | undefined;
 
   const ours = (pathname: string) => pathname === path || pathname.startsWith(`${path}/`);
@@ -108,6 +111,12 @@ export function createServer<Principal = unknown>(options: ServerOptions<Princip
   async function route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     // On every answer, refusals included: a page can read why it was refused only with them.
     setCorsHeaders(req, res);
+    const endpoint = url.pathname.slice(path.length);
+    // The publish API is for backends (its key guards it) and /health for probes, either of which may use any name.
+    if (endpoint !== '/publish' && endpoint !== '/health' && !hostAllowed(req, resolved.allowedHosts, boundHosts)) {
+      req.resume();
+      return sendError(res, 403, ErrorCode.HOST_NOT_ALLOWED, 'Host not allowed (see the allowedHosts option)');
+    }
     const originOk = allowed(req, url.pathname);
     // A preflight passes for a refused origin too, so that the browser sends the request and
     // the page can read its 403 rather than a bare CORS failure.
@@ -116,7 +125,6 @@ export function createServer<Principal = unknown>(options: ServerOptions<Princip
       req.resume();
       return sendError(res, 403, ErrorCode.ORIGIN_NOT_ALLOWED, refusal(req));
     }
-    const endpoint = url.pathname.slice(path.length);
     if ((endpoint === '' || endpoint === '/') && (req.method === 'GET' || req.method === 'HEAD')) {
       req.resume();
       return answerLanding(req, res, path, resolved.apiKey !== undefined);
@@ -188,7 +196,9 @@ export function createServer<Principal = unknown>(options: ServerOptions<Princip
     socket.on('error', () => socket.destroy());
     // Browsers never show a refused upgrade to the page; the CORS headers serve other readers alike.
     const cors = corsHeaders(req);
-    if (!allowed(req, `${path}/ws`)) {
+    if (!hostAllowed(req, resolved.allowedHosts, boundHosts)) {
+      refuseUpgrade(socket, 403, ErrorCode.HOST_NOT_ALLOWED, 'Host not allowed (see the allowedHosts option)', cors);
+    } else if (!allowed(req, `${path}/ws`)) {
       refuseUpgrade(socket, 403, ErrorCode.ORIGIN_NOT_ALLOWED, refusal(req), cors);
     } else if (context.stopping) {
       refuseUpgrade(socket, 503, ErrorCode.SHUTTING_DOWN, 'Server is shutting down', cors);
@@ -276,6 +286,7 @@ export function createServer<Principal = unknown>(options: ServerOptions<Princip
         },
       );
       ownServer = server;
+      if (host !== undefined && host !== '') boundHosts.push(host.toLowerCase());
       attached.push(limitSocketsPerIp(server, resolved.maxSocketsPerIp));
       mount(server, false);
       await new Promise<void>((resolve, reject) => {

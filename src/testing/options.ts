@@ -30,6 +30,12 @@ export interface TestServerOptions<Principal = unknown> extends Omit<ServerOptio
    * @default ['*']
    */
   allowOrigins?: string[];
+  /**
+   * Shortest window (ms) over which clients spread their reconnects after `restart()`: none by
+   * default, so the app under test comes back at once (a production server asks for 5 s at least).
+   * @default 0
+   */
+  minRestartSpread?: number;
 }
 
 /** Options of `createTestServer` once defaults are applied. */
@@ -46,7 +52,7 @@ const LOOPBACK = new Set(['127.0.0.1', '::1']);
 
 /** Applies defaults and refuses a host that is not loopback and a port or timeout that is not usable. */
 export function resolveTestOptions(options: TestServerOptions<unknown>): ResolvedTestOptions {
-  const { host = '127.0.0.1', port = 0, timeout = 5000, allowOrigins = ['*'], ...server } = options;
+  const { host = '127.0.0.1', port = 0, timeout = 5000, allowOrigins = ['*'], minRestartSpread = 0, ...server } = options;
   if (!LOOPBACK.has(host)) {
     throw new TestServerError('NOT_LOOPBACK', `createTestServer: host must be '127.0.0.1' or '::1', got ${JSON.stringify(host)}`);
   }
@@ -65,7 +71,7 @@ export function resolveTestOptions(options: TestServerOptions<unknown>): Resolve
     port,
     timeout,
     path: server.path ?? serverDefaults.path,
-    server: { ...server, allowOrigins },
+    server: { ...server, allowOrigins, minRestartSpread },
     history: { historySize, historyTtl, dedupTtl },
   };
 }

@@ -359,3 +359,51 @@ describe('slow consumer that keeps pinging', () => {
     expect(reader.messages.flat().some((f) => f.type === 'bye')).toBe(false);
   });
 });
+
+/**
+ * POSTs `size` bytes the way a naive client does: the whole body first, reading nothing until
+ * it is written. A server that closes before reading it all resets the socket: EPIPE or
+ * ECONNRESET instead of the answer.
+ */
+async function postWhole(url: string, size: number, headers: Record<string, string> = {}, chunked = false): Promise<string> {
+  const { pathname, search } = new URL(url);
+  const { socket, closed } = await rawSocket(url);
+  socket.pause();
+  const head = Object.entries({
+    Host: new URL(url).host,
+    ...headers,
+    ...(chunked ? { 'Transfer-Encoding': 'chunked' } : { 'Content-Length': String(size) }),
+  })
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
+  socket.write(`POST ${pathname}${search} HTTP/1.1\r\n${head}\r\n`);
+  const chunk = Buffer.alloc(64 * 1024, 'x');
+  for (let left = size; left > 0; left -= chunk.length) {
+    const piece = chunk.subarray(0, Math.min(left, chunk.length));
+    const framed = chunked ? Buffer.concat([Buffer.from(`${piece.length.toString(16)}\r\n`), piece, Buffer.from('\r\n')]) : piece;
+    await new Promise<void>((resolve, reject) => socket.write(framed, (error) => (error ? reject(error) : resolve())));
+  }
+  if (chunked) await new Promise<void>((resolve, reject) => socket.write('0\r\n\r\n', (error) => (error ? reject(error) : resolve())));
+  socket.resume();
+  return closed;
+}
+
+describe('bodies over the limit', () => {
+  const tooLarge = /^HTTP\/1\.1 413[\s\S]*FRAME_TOO_LARGE/;
+
+  it.each([false, true])(
+    '/publish, /connect and /send answer 413, not a reset, to a client that writes it all first (chunked: %s)',
+    async (chunked) => {
+      const { url } = await start({ apiKey: 'k' });
+      // 4 MB: far past the socket buffers, so an unread body would reset the connection.
+      expect(await postWhole(`${url}/publish`, 4_000_000, { Authorization: 'Bearer k' }, chunked)).toMatch(tooLarge);
+      expect(await postWhole(`${url}/connect`, 4_000_000, {}, chunked)).toMatch(tooLarge);
+      const c = await connectRaw('longpoll', url);
+      // /send takes maxMessageSize × maxFramesPerMessage (6.5 MB by default).
+      expect(await postWhole(`${url}/send?cid=${c.cid}`, 8_000_000, { Authorization: c.authorization ?? '' }, chunked)).toMatch(tooLarge);
+      // The connection and the server go on.
+      await c.send([{ type: 'ping' }]);
+      await c.frame('pong');
+    },
+  );
+});

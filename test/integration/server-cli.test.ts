@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { connectRaw, http } from '../helpers/server.js';
+import { connectRaw, http, upgradeStatus } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -78,7 +78,7 @@ describe('lifeline-server', () => {
     expect(await r.exited).toEqual({ code: 0, signal: null });
   });
 
-  it('honours --path, --heartbeat, --history and --allow-origin, and exits 0 on SIGINT', async () => {
+  it('honours --path, --heartbeat, --history, --allow-origin and --allowed-host, and exits 0 on SIGINT', async () => {
     const r = run([
       '--port',
       '0',
@@ -92,12 +92,16 @@ describe('lifeline-server', () => {
       'https://a.example',
       '--allow-origin',
       'https://b.example',
+      '--allowed-host',
+      'rt.example.com',
     ]);
     const url = await listening(r);
     expect(url).toMatch(/\/live$/);
     const c = await connectRaw('longpoll', url, { origin: 'https://b.example' });
     expect(c.messages[0]![0]).toMatchObject({ type: 'welcome', heartbeat: 1234 });
     expect((await http(`${url}/health`, { headers: { Origin: 'https://c.example' } })).status).toBe(403);
+    expect((await upgradeStatus(url, { Host: 'rt.example.com' })).status).toBe(101);
+    expect((await upgradeStatus(url, { Host: 'evil.example' })).status).toBe(403);
     r.child.kill('SIGINT');
     expect((await r.exited).code).toBe(0);
   });

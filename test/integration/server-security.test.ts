@@ -1,5 +1,5 @@
 // Origins, CORS, tokens out of URLs, and malformed input that must never hurt the server or other clients.
-import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServer, type LifelineServer, type ServerOptions } from '../../src/server.js';
@@ -81,6 +81,90 @@ describe('origins', () => {
     expect(await upgrade(url, 'https://anyone.example')).toMatchObject({ status: 101 });
     const res = await http(`${url}/health`, { headers: { Origin: 'https://anyone.example' } });
     expect(res.headers.get('access-control-allow-origin')).toBe('https://anyone.example');
+  });
+});
+
+/** An HTTP request with the given `Host` (fetch can't set it), answering status and body. */
+function withHost(
+  url: string,
+  host: string,
+  method = 'GET',
+  body?: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method, headers: { ...headers, Host: host } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? (JSON.parse(text) as unknown) : undefined }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describe('hosts (DNS rebinding)', () => {
+  const connectBody = JSON.stringify({ v: 1, transport: 'longpoll' });
+
+  it('refuses a rebinding page (Host attacker.example, matching Origin) with 403 HOST_NOT_ALLOWED on every client endpoint', async () => {
+    let authenticated = 0;
+    const { url } = await start({ apiKey: 'k', authenticate: () => ++authenticated });
+    const port = new URL(url).port;
+    const host = `attacker.example:${port}`;
+    const origin = `http://${host}`;
+    const ws = await upgradeStatus(url, { Host: host, Origin: origin });
+    expect(ws).toMatchObject({ status: 403, upgraded: false });
+    expect(JSON.parse(ws.body)).toMatchObject({ error: { code: 'HOST_NOT_ALLOWED' } });
+    for (const [path, method, body] of [
+      ['/connect', 'POST', connectBody],
+      ['/sse?cid=x', 'GET', undefined],
+      ['/poll?cid=x&ack=0', 'GET', undefined],
+      ['/send?cid=x', 'POST', '[]'],
+    ] as const) {
+      const res = await withHost(`${url}${path}`, host, method, body, { Origin: origin });
+      expect(res, path).toMatchObject({ status: 403, body: { error: { code: 'HOST_NOT_ALLOWED' } } });
+    }
+    expect(authenticated).toBe(0);
+    // Backends and probes may use any name: the publish API has its key, /health tells nothing.
+    expect(
+      (await withHost(`${url}/publish`, 'lifeline:3000', 'POST', '{"channel":"c","data":1}', { Authorization: 'Bearer k' })).status,
+    ).toBe(200);
+    expect((await withHost(`${url}/health`, host)).status).toBe(200);
+  });
+
+  it('answers IP literals, localhost and the name given to listen by default, on any port (a proxy in front)', async () => {
+    const { url } = await start();
+    for (const host of ['127.0.0.1:8080', 'localhost', 'LOCALHOST:1', 'app.localhost:5173', '[::1]:443', '10.0.0.5']) {
+      expect((await withHost(`${url}/connect`, host, 'POST', connectBody)).status, host).toBe(200);
+    }
+    expect((await upgradeStatus(url, { Host: 'localhost:9', Origin: 'http://localhost:9' })).status).toBe(101);
+    const named = createServer();
+    const { port } = await named.listen(0, 'localhost');
+    try {
+      expect((await withHost(`http://localhost:${port}/rt/connect`, `localhost:${port}`, 'POST', connectBody)).status).toBe(200);
+    } finally {
+      await named.close();
+    }
+  });
+
+  it('allowedHosts adds names, subdomains with a leading dot, and every name with "*"', async () => {
+    const { url } = await start({ allowedHosts: ['rt.example.com', '.example.org'] });
+    for (const [host, status] of [
+      ['rt.example.com', 200],
+      ['RT.example.com.:443', 200],
+      ['example.org', 200],
+      ['a.b.example.org:80', 200],
+      ['example.com', 403],
+      ['evil-example.org', 403],
+    ] as const) {
+      expect((await withHost(`${url}/connect`, host, 'POST', connectBody)).status, host).toBe(status);
+    }
+    expect((await upgradeStatus(url, { Host: 'rt.example.com', Origin: 'https://rt.example.com' })).status).toBe(101);
+    await t!.close();
+    const { url: open } = await start({ allowedHosts: ['*'] });
+    expect((await withHost(`${open}/connect`, 'anything.example', 'POST', connectBody)).status).toBe(200);
+    expect(() => createServer({ allowedHosts: ['rt.example.com:443'] })).toThrow(/allowedHosts/);
   });
 });
 

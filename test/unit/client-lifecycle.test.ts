@@ -28,7 +28,8 @@ describe('state machine', () => {
     client.close();
     expect(states).toEqual([
       { from: 'connecting', to: 'open', reason: 'welcome' },
-      { from: 'open', to: 'reconnecting', reason: 'transport closed' },
+      // A close code of the server's own after the welcome is its news, as a bye would be.
+      { from: 'open', to: 'reconnecting', reason: 'SERVER_CLOSED' },
       { from: 'reconnecting', to: 'open', reason: 'welcome' },
       { from: 'open', to: 'closed', reason: 'close' },
     ]);

@@ -9,5 +9,6 @@ describe('restartSpread', () => {
     expect(restartSpread(50_000, 200)).toBe(MAX_RESTART_SPREAD);
     expect(restartSpread(3, 1)).toBe(5_000);
     expect(restartSpread(30, 1)).toBe(30_000);
+    expect(restartSpread(1, 200, 0)).toBe(5);
   });
 });
