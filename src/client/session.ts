@@ -195,22 +195,15 @@ export function createSession(
     current = link;
     // Resume every subscription after its cursor and resend every unacknowledged publish: the
     // client drops repeated messages and the server repeated publish ids, so a reconnect or a
-    // switch of transports neither loses nor doubles anything.
-    sendInMessages(link, subscriptions.resumeFrames(), 100);
-    // Publishes one per message, as they were first sent: a batch of big ones could pass the
-    // server's limit for a whole message, which closes the connection, and the same batch
-    // would be resent after every reconnect. Alone, a publish too big is refused by its id.
-    sendInMessages(link, outbox.frames(), 1);
+    // switch of transports neither loses nor doubles anything. One frame per wire message, as
+    // everywhere: the HTTP transports batch them within the server's limits, and a publish over
+    // the server's limit for one frame is refused alone, by its id.
+    for (const frame of [...subscriptions.resumeFrames(), ...outbox.frames()]) link.send(`[${frame}]`);
     if (old?.name !== link.name) events.emit('transport', link.name);
     setState('open', 'welcome');
     beat();
     const probeAfter = negotiation?.adopted(link.name, !!old);
     if (probeAfter) later(Slot.Probe, probeAfter, connect);
-  }
-
-  /** Sends encoded frames in wire messages of at most `perMessage` (100 is the server's default maxFramesPerMessage). */
-  function sendInMessages(link: Link, frames: string[], perMessage: number) {
-    for (let i = 0; i < frames.length; i += perMessage) link.send(`[${frames.slice(i, i + perMessage)}]`);
   }
 
   /**

@@ -169,7 +169,7 @@ describe.each([
     }
   });
 
-  it('posts each wire message as text/plain to /send, one at a time and in order', async () => {
+  it('posts wire messages as text/plain to /send, one request at a time and in order', async () => {
     const sends: { url: string; type: string | null; body: string }[] = [];
     const firstHeld = deferred();
     server.use(
@@ -185,8 +185,8 @@ describe.each([
     const transport = factory(ctx);
     await vi.waitFor(() => expect(messages).toEqual([welcome]));
     transport.send('[{"type":"sub","channel":"a"}]');
-    transport.send('[{"type":"unsub","channel":"a"}]');
     await vi.waitFor(() => expect(sends).toHaveLength(1));
+    transport.send('[{"type":"unsub","channel":"a"}]');
     await settle();
     expect(sends).toHaveLength(1); // the second waits for the first: the server must see them in order
     firstHeld.resolve();
