@@ -29,3 +29,38 @@ for (const build of ['index', 'spa'] as const) {
     expect(pageErrors).toEqual([]);
   });
 }
+
+// A publish JSON would change is refused before anything is sent, in both script-tag builds;
+// the development build also says where the value is.
+for (const build of ['index', 'dev'] as const) {
+  test(`${build === 'index' ? 'production' : 'development'} script tag: publish refuses data JSON cannot carry with BAD_DATA`, async ({
+    page,
+    openPage,
+    rtUrl,
+  }) => {
+    await openPage(build);
+    await startClient(page, rtUrl, quickReconnect);
+    await waitForOpen(page);
+    const refused = await page.evaluate(async () => {
+      const client = window.harness.client!;
+      const reasons: string[] = [];
+      for (const data of [undefined, { when: new Map() }, { n: [1, Number.NaN] }, 1n]) {
+        await client.publish('b', data).then(
+          () => reasons.push('published'),
+          (error: { code: string; message: string }) => reasons.push(`${error.code}|${error.message}`),
+        );
+      }
+      return reasons;
+    });
+    if (build === 'index') expect(refused).toEqual(Array(4).fill('BAD_DATA|BAD_DATA'));
+    else {
+      expect(refused.map((reason) => reason.split('|')[0])).toEqual(Array(4).fill('BAD_DATA'));
+      expect(refused.map((reason) => reason.split(' is ')[0])).toEqual([
+        'BAD_DATA|BAD_DATA: data',
+        'BAD_DATA|BAD_DATA: data.when',
+        'BAD_DATA|BAD_DATA: data.n[1]',
+        'BAD_DATA|BAD_DATA: data',
+      ]);
+    }
+  });
+}

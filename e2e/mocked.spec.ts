@@ -23,7 +23,8 @@ async function answerFirstSub(...frames: { type: string; [field: string]: unknow
 }
 
 test('malformed frames become error events with stable codes, and the client reconnects', async ({ page }) => {
-  const bad = ['this is not json', '{"type":"msg"}', '[{"type":"msg","channel":"c","epoch":"E1","seq":"one","data":1}]'];
+  // What both builds catch: not JSON, not an array, a frame that is not an object.
+  const bad = ['this is not json', '{"type":"msg"}', '[42]'];
   mock.onConnect = (connection) => {
     connection.welcome();
     const payload = bad[connection.index - 1];
@@ -39,6 +40,38 @@ test('malformed frames become error events with stable codes, and the client rec
   await expect.poll(() => subFrames(mock.connections[3]!).length).toBe(1);
   mock.connections[3]!.send(subscribed(0), msg(1));
   expect((await waitForMessages(page, 'c', 1)).map((m) => m.data)).toEqual(['E1:1']);
+});
+
+test('the development build checks every field of a frame and names the bad one', async ({ page }) => {
+  await page.goto(`${MOCK_ORIGIN}/e2e/dev.html`);
+  mock.onConnect = (connection) => {
+    connection.welcome();
+    if (connection.index === 1) connection.sendRaw('[{"type":"msg","channel":"c","epoch":"E1","seq":"one","data":1}]');
+  };
+  await startClient(page, MOCK_URL, { transports: ['websocket'], ...quickReconnect });
+  await subscribe(page, 'c');
+  await expect.poll(() => mock.connections.length, { timeout: 10_000 }).toBe(2);
+  await waitForOpen(page);
+  const errors = await page.evaluate(() => window.harness.errors.map((e) => `${e.code} ${e.message}`));
+  expect(errors.filter((text) => text.startsWith('BAD_FRAME'))).toEqual([expect.stringContaining('bad msg.seq')]);
+});
+
+test('fields a server adds to a frame never reach the app', async ({ page }) => {
+  await startClient(page, MOCK_URL, { transports: ['websocket'], ...quickReconnect });
+  const from = { epoch: 'E0', seq: 4 };
+  await subscribe(page, 'c', from);
+  // The same subscription (subscribe returns the active one): its message listener sees the meta.
+  await page.evaluate(() => {
+    const metas: unknown[] = [];
+    (window as { metas?: unknown[] }).metas = metas;
+    window.harness.client!.subscribe('c').on('message', (_data, meta) => metas.push(meta));
+  });
+  await answerFirstSub({ type: 'gap', channel: 'c', epoch: 'E1', seq: 0, reason: 'epoch', from, rid: 7 }, { ...msg(1), extra: true });
+  expect((await waitForMessages(page, 'c', 1)).map((m) => m.data)).toEqual(['E1:1']);
+  expect(await page.evaluate(() => window.harness.gaps.c!.map((gap) => gap.info))).toEqual([
+    { channel: 'c', epoch: 'E1', seq: 0, reason: 'epoch', from },
+  ]);
+  expect(await page.evaluate(() => (window as { metas?: unknown[] }).metas)).toEqual([{ channel: 'c', epoch: 'E1', seq: 1 }]);
 });
 
 test('a seq going backwards is dropped, not delivered twice', async ({ page }) => {

@@ -13,8 +13,12 @@ import type { TransportName } from '../transports/transport.js';
  * - `LISTENER_ERROR`: an application listener threw (the error is the `cause`); the client goes on.
  * - `OUTBOX_FULL`: `publish` was refused because `outboxSize` publishes await their ack.
  * - `CLOSED`: `publish` after or during `close()`.
+ * - `BAD_DATA`: `publish` was refused before sending: its data holds something JSON would drop or
+ *   change (`undefined`, a function, a symbol, a BigInt, a non-finite number, a cycle, a `Map`, a
+ *   `Set`, a class instance without `toJSON`).
  * - `BAD_JSON`, `BAD_FRAME`, `FRAME_TOO_LARGE`, `UNSUPPORTED_VERSION`: the server sent something
- *   this client cannot read; it reconnects. `FRAME_TOO_LARGE` also rejects a publish whose frame
+ *   this client cannot read; it reconnects. Only the development build checks each field of a
+ *   frame; production checks that a frame is an object with a `type`. `FRAME_TOO_LARGE` also rejects a publish whose frame
  *   is over the client's `maxMessageSize` (or, from the server, over the server's).
  */
 export type ClientErrorCode =
@@ -25,6 +29,7 @@ export type ClientErrorCode =
   | 'TOKEN_FAILED'
   | 'LISTENER_ERROR'
   | 'OUTBOX_FULL'
+  | 'BAD_DATA'
   | 'CLOSED';
 
 /** Every code a {@link LifelineError} can carry. */

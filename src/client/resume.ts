@@ -1,6 +1,6 @@
 import type { Emitter } from 'nanoevents';
 import type { Cursor, GapFrame, MsgFrame, SubscribedFrame } from '../protocol/index.js';
-import type { GapInfo, Subscription, SubscriptionEvents } from './types.js';
+import type { Subscription, SubscriptionEvents } from './types.js';
 
 /** The client's side of one subscription: its public face plus resume state. */
 export interface SubRecord extends Subscription {
@@ -15,17 +15,16 @@ export interface SubRecord extends Subscription {
  * repeats, repairs holes by resuming after the cursor (`resend`), and reports gaps.
  */
 export function applyChannelFrame(sub: SubRecord, frame: SubscribedFrame | GapFrame | MsgFrame, resend: (sub: SubRecord) => unknown): void {
-  // Validated frames hold only their schema's fields, so what is left after `type` and `data`
-  // is the message's position (channel, epoch, seq), plus `reason` and `from` for a gap.
-  const { type, data, ...info } = frame as Partial<MsgFrame> & typeof frame;
-  const { epoch, seq } = frame;
+  // The app gets only the documented fields: the production build passes the server's frames
+  // on unchecked, and a newer server may add fields.
+  const { type, channel, epoch, seq } = frame;
   const cursor = sub.cursor;
   const sameEpoch = cursor?.epoch === epoch;
   if (type === 'msg') {
     if (sameEpoch && seq <= cursor.seq) return;
     if (sameEpoch && seq === cursor.seq + 1) {
       sub.cursor = { epoch, seq };
-      sub.events.emit('message', data, info);
+      sub.events.emit('message', (frame as MsgFrame).data, { channel, epoch, seq });
     } else if (cursor && !sub.pending) {
       // A hole (or another epoch): something was lost. Resuming after the cursor makes the
       // server replay it; until then later messages are dropped and come again in the replay.
@@ -38,5 +37,5 @@ export function applyChannelFrame(sub: SubRecord, frame: SubscribedFrame | GapFr
   sub.pending = false;
   // `subscribed` for a resume echoes our cursor; keeping ours never moves delivery backwards.
   if (type === 'gap' || !sameEpoch) sub.cursor = { epoch, seq };
-  if (type === 'gap') sub.events.emit('gap', info as GapInfo);
+  if (type === 'gap') sub.events.emit('gap', { channel, epoch, seq, reason: frame.reason, from: frame.from });
 }

@@ -6,7 +6,8 @@ import { describeValue } from './dev.js';
 import { type ConnectAttempt, LifelineError, problem } from './errors.js';
 import { explainConnectFailure } from './explain.js';
 import { createLink, type Link } from './link.js';
-import { badOption, checkChannel, type ClientOptions, resolveOptions } from './options.js';
+import { checkChannel, type ClientOptions, resolveOptions } from './options.js';
+import { encodePublish } from './publish-data.js';
 import { createOutbox } from './outbox.js';
 import { isOnline, isVisible, watchPage } from './page-life.js';
 import { type ChannelFrame, createSubscriptions } from './subscriptions.js';
@@ -297,9 +298,8 @@ export function createSession(
           throw problem('OUTBOX_FULL', __DEV__ && `${o.outboxSize} publishes already await their ack (the outboxSize option)`);
         }
         checkChannel(channel);
-        if (data === undefined) badOption('data', data);
         const id = outbox.nextId();
-        const frame = JSON.stringify({ type: 'pub', id, channel, data });
+        const frame = encodePublish(id, channel, data);
         // Refused here rather than sent: over the server's limit for a whole message, it would
         // close the connection each time it is resent.
         if (frame.length > o.maxMessageSize) {

@@ -162,12 +162,57 @@ describe('publish and the outbox', () => {
     for (const p of pending) await expect(p).rejects.toMatchObject({ code: 'CLOSED' });
   });
 
-  it('rejects after close with CLOSED, and bad arguments with a TypeError', async () => {
+  it('rejects after close with CLOSED, and a bad channel with a TypeError', async () => {
     const { client } = fakeClient();
     await expect(client.publish('', 1)).rejects.toThrow(TypeError);
-    await expect(client.publish('c', undefined)).rejects.toThrow(TypeError);
-    await expect(client.publish('c', 1n)).rejects.toThrow(TypeError);
     client.close();
     await expect(client.publish('c', 1)).rejects.toMatchObject({ code: 'CLOSED' });
+  });
+});
+
+describe('publish data JSON cannot carry as it is', () => {
+  class Point {
+    x = 1;
+  }
+  const cycle: Record<string, unknown> = { a: 1 };
+  cycle.self = cycle;
+  it.each([
+    ['undefined', undefined, 'data is undefined'],
+    ['a function', () => 1, 'data is a function'],
+    ['a symbol', Symbol('s'), 'data is Symbol(s)'],
+    ['a BigInt', 1n, 'data is the BigInt 1n'],
+    ['NaN', { n: Number.NaN }, 'data.n is NaN'],
+    ['Infinity in an array', [1, Number.POSITIVE_INFINITY], 'data[1] is Infinity'],
+    ['an undefined property', { a: { b: undefined } }, 'data.a.b is undefined'],
+    ['a Map', { m: new Map([[1, 2]]) }, 'data.m is a Map'],
+    ['a Set', { list: [new Set([1])] }, 'data.list[0] is a Set'],
+    ['a class instance', { p: new Point() }, 'data.p is a Point'],
+    ['a cycle', cycle, 'a cycle'],
+  ])('rejects %s with BAD_DATA naming where it is, and sends nothing', async (_, data, where) => {
+    const { client, fake } = fakeClient();
+    await flush();
+    fake.last().welcome();
+    const error = await client.publish('c', data).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'LifelineError', code: 'BAD_DATA' });
+    expect((error as Error).message).toContain(where);
+    expect(fake.last().frames('pub')).toEqual([]);
+    client.close();
+  });
+
+  it('accepts plain objects, arrays, null, an object without prototype and a Date (as its toJSON)', async () => {
+    const { client, fake } = fakeClient();
+    await flush();
+    fake.last().welcome();
+    const bare = Object.assign(Object.create(null) as object, { k: 'v' });
+    const date = new Date(0);
+    const pending = [{ a: [1, 'x', true, null] }, bare, date].map((data) => client.publish('c', data));
+    expect(
+      fake
+        .last()
+        .frames('pub')
+        .map((frame) => frame.data),
+    ).toEqual([{ a: [1, 'x', true, null] }, { k: 'v' }, date.toJSON()]);
+    client.close();
+    for (const p of pending) await expect(p).rejects.toMatchObject({ code: 'CLOSED' });
   });
 });
