@@ -294,9 +294,6 @@ export function createSession(
       new Promise((resolve, reject) => {
         // Throwing inside the executor rejects the promise: publish never throws synchronously.
         if (state === 'closed') throw problem('CLOSED', __DEV__ && 'publish after close(): create a new client');
-        if (outbox.size >= o.outboxSize) {
-          throw problem('OUTBOX_FULL', __DEV__ && `${o.outboxSize} publishes already await their ack (the outboxSize option)`);
-        }
         checkChannel(channel);
         const id = outbox.nextId();
         const frame = encodePublish(id, channel, data);
@@ -306,6 +303,15 @@ export function createSession(
           throw problem(
             'FRAME_TOO_LARGE',
             __DEV__ && `the publish is ${frame.length} characters, over maxMessageSize (${o.maxMessageSize})`,
+          );
+        }
+        if (outbox.size >= o.outboxSize || outbox.chars + frame.length > o.outboxChars) {
+          throw problem(
+            'OUTBOX_FULL',
+            __DEV__ &&
+              (outbox.size >= o.outboxSize
+                ? `${o.outboxSize} publishes already await their ack (the outboxSize option)`
+                : `the publishes awaiting their ack would hold more than ${o.outboxChars} characters with this one of ${frame.length} (the outboxChars option)`),
           );
         }
         outbox.add(id, frame, resolve, reject);
