@@ -31,6 +31,14 @@ export interface PubFrame {
   data: unknown;
 }
 
+/**
+ * The client is leaving (SSE and long polling, on `close()`): the server closes the connection
+ * at once, where it would otherwise wait for its stream or polls to time out.
+ */
+export interface ClientByeFrame {
+  type: 'bye';
+}
+
 // ---- server → client -------------------------------------------------------
 
 /** The server accepted the connection; the transport is proven to work. */
@@ -112,7 +120,7 @@ export interface PongFrame {
 }
 
 /** Frames a client sends. */
-export type ClientFrame = HelloFrame | SubFrame | UnsubFrame | PubFrame | PingFrame | PongFrame;
+export type ClientFrame = HelloFrame | SubFrame | UnsubFrame | PubFrame | ClientByeFrame | PingFrame | PongFrame;
 /** Frames a server sends. */
 export type ServerFrame = WelcomeFrame | SubscribedFrame | GapFrame | MsgFrame | AckFrame | ErrorFrame | ByeFrame | PingFrame | PongFrame;
 /** Any protocol frame. */

@@ -11,6 +11,7 @@ export const clientFrames = {
   sub: { channel: 's', since: 'c?' },
   unsub: { channel: 's' },
   pub: { id: 'i', channel: 's', data: 'd' },
+  bye: {},
   ping: {},
   pong: {},
 } as const;

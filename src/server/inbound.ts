@@ -225,6 +225,9 @@ async function handleOther(connection: Connection, frame: ClientFrame | WireProb
       return;
     case 'pong':
       return;
+    case 'bye':
+      connection.close(CloseCode.NORMAL, 'client closed');
+      return;
     case 'unsub':
       context.hub.unsubscribe(connection, frame.channel);
       return;

@@ -49,8 +49,8 @@ export function takeBatch(queue: string[], maxChars: number): string {
  * and a reason naming the request and what came back, and so does a `/send` unanswered for
  * twice the server's heartbeat interval (a network that holds a request holds every send
  * behind it); the session resends what matters after it reconnects, and dedup keeps each
- * publish single. Throws when there is no fetch at all (the session counts that as a failed
- * transport).
+ * publish single. `close()` posts a `bye` frame so the server frees the connection at once.
+ * Throws when there is no fetch at all (the session counts that as a failed transport).
  *
  * @param run starts the downstream half, passing wire messages to `receive` (which drops them
  *   once the transport is closed); returns what to tear down on close.
@@ -154,7 +154,14 @@ export const httpTransport = (
             flush();
           }
         },
-        close,
+        close() {
+          // Tells the server, which otherwise frees a long-poll connection only once its polls
+          // stop for heartbeat + longPollHold. Not aborted with the rest, and `keepalive` lets it
+          // outlive the page; its answer does not matter.
+          if (live && cid)
+            request(`send?cid=${cid}`, { method: 'POST', body: '[{"type":"bye"}]', keepalive: true, signal: null }).catch(() => {});
+          close();
+        },
       };
     },
     // A fallback transport brings the policy that chooses between transports.
