@@ -1,7 +1,8 @@
 // The demo behind `npm start`, driven in Chromium: the built CLI serves the page and the
 // script-tag bundle (`--demo`), demo/ticker.js publishes to `ticker` over the HTTP API as
 // scripts/start.js does, and the page must show a working chat, a live ticker, transport
-// switching and a resume that replays without duplicates.
+// switching and a resume that replays without duplicates, and tell its own story: a hint of what
+// to try, an outage that visibly replays, reconnects shown calmly, a layout that fits a phone.
 import { writeFileSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
 import { startTicker } from '../demo/ticker.js';
@@ -31,6 +32,9 @@ async function openDemo(page: Page): Promise<void> {
   await expect(page.getByTestId('state')).toHaveText('open', { timeout: 15_000 });
   expect(errors).toEqual([]);
 }
+
+/** Log lines styled as errors (red): an expected reconnect must produce none. */
+const errorLines = (page: Page) => page.getByTestId('log').locator('li.error');
 
 async function chatRoundTrip(page: Page, text: string): Promise<void> {
   const acked = await count(page, 'published');
@@ -83,22 +87,68 @@ for (const [button, name] of [
     await chatRoundTrip(page, `hello again over ${name}`);
     expect(await count(page, 'leaked')).toBe(0);
     expect(await count(page, 'gaps')).toBe(0);
+    await expect(errorLines(page)).toHaveCount(0);
   });
 }
 
-test('an outage replays what was missed and no duplicate reaches the app', async ({ page }) => {
+test('the page says what to try, and the control it names is there', async ({ page }) => {
+  await openDemo(page);
+  const hint = page.getByTestId('hint');
+  await expect(hint).toBeVisible();
+  await expect(hint).toContainText('Go offline for 5 s');
+  await expect(hint).toContainText('replayed after a resume');
+  await expect(page.getByTestId('offline')).toHaveText('Go offline for 5 s');
+});
+
+for (const [button, name] of [
+  ['Auto', 'websocket'],
+  ['Long polling', 'longpoll'],
+] as const) {
+  test(`an outage on ${name} replays what was missed, calmly, and no duplicate reaches the app`, async ({ page }) => {
+    await openDemo(page);
+    await page.getByRole('button', { name: button, exact: true }).click();
+    await expect(page.getByTestId('transport')).toHaveText(name, { timeout: 15_000 });
+    await tickerMoves(page);
+    const tickBefore = Number(await page.getByTestId('ticker-n').textContent());
+    // Forcing a transport is itself a resume, so count from here.
+    const replayedBefore = await count(page, 'replayed');
+    await page.getByTestId('offline').click();
+    // During the outage: a calm state, not an error.
+    await expect(page.getByTestId('state')).toHaveText('reconnecting', { timeout: 5_000 });
+    await expect(page.getByTestId('status')).toContainText('offline');
+    await expect(page.getByTestId('offline')).toBeDisabled();
+    await expect(page.getByTestId('log')).toContainText('back online', { timeout: 15_000 });
+    await expect(page.getByTestId('state')).toHaveText('open', { timeout: 15_000 });
+    // Ticks published during the outage come back through the resume.
+    await expect.poll(() => count(page, 'replayed'), { timeout: 15_000 }).toBeGreaterThan(replayedBefore);
+    await tickerMoves(page);
+    expect(Number(await page.getByTestId('ticker-n').textContent())).toBeGreaterThan(tickBefore);
+    expect(await count(page, 'leaked')).toBe(0);
+    expect(await count(page, 'gaps')).toBe(0);
+    await expect(errorLines(page)).toHaveCount(0);
+    // The client spent no attempt on the dead network and reconnected on `online`: no attempt
+    // failed, so it did not sit out a backoff grown during the outage.
+    await expect(page.getByTestId('log')).not.toContainText('CONNECT_FAILED');
+    await expect(page.getByTestId('log')).not.toContainText('CONNECT_TIMEOUT');
+    await expect(page.getByTestId('status')).toContainText('live');
+  });
+}
+
+test('at 390 px wide the page fits without sideways scrolling, the hint on the first screen', async ({ page }, testInfo) => {
+  await page.setViewportSize({ width: 390, height: 844 });
   await openDemo(page);
   await tickerMoves(page);
-  const tickBefore = Number(await page.getByTestId('ticker-n').textContent());
+  await chatRoundTrip(page, 'a message long enough to wrap on a narrow phone screen, and then some more words');
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+  const hint = await page.getByTestId('hint').boundingBox();
+  expect(hint!.y).toBeLessThan(844);
+  await expect(page.getByTestId('offline')).toBeInViewport();
+  // Still fits with the outage's longest texts on screen.
   await page.getByTestId('offline').click();
-  await expect(page.getByTestId('state')).toHaveText('reconnecting', { timeout: 5_000 });
-  await expect(page.getByTestId('state')).toHaveText('open', { timeout: 30_000 });
-  // Ticks published during the outage come back through the resume.
-  await expect.poll(() => count(page, 'replayed'), { timeout: 15_000 }).toBeGreaterThan(0);
-  await tickerMoves(page);
-  expect(Number(await page.getByTestId('ticker-n').textContent())).toBeGreaterThan(tickBefore);
-  expect(await count(page, 'leaked')).toBe(0);
-  expect(await count(page, 'gaps')).toBe(0);
+  await expect(page.getByTestId('status')).toContainText('offline');
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+  const png = await page.screenshot({ fullPage: true });
+  await testInfo.attach('demo-390', { body: png, contentType: 'image/png' });
 });
 
 for (const [button, name] of [

@@ -1,4 +1,4 @@
-// A page in Chromium, served through Debian's nginx running the README's single-node config
+// A page in Chromium, served through Debian's nginx running the documented single-node config
 // (docs/deploy/nginx-single.conf) on a non-default port, on every transport and through
 // `nginx -s reload` mid-stream. Only the test page's own location is added to the config.
 import { createServer, type Server } from 'node:http';

@@ -1,4 +1,4 @@
-// The README's nginx configs (docs/deploy/nginx-*.conf, quoted verbatim in the README) run in
+// The documented nginx configs (docs/deploy/nginx-*.conf, quoted verbatim in docs/deploy.md) run in
 // Debian's nginx on a free non-default port, in front of real nodes, with the real client on
 // every transport sending the Origin a page served through nginx would send; and through
 // `nginx -s reload` mid-stream.
@@ -70,10 +70,10 @@ async function roundTrip(client: Client, channel: string, count: number) {
   expect(feed.gaps).toEqual([]);
 }
 
-describe('the README quotes the nginx configs verbatim', () => {
+describe('docs/deploy.md quotes the nginx configs verbatim', () => {
   it.each([single, many])('%s', (file) => {
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-    expect(readme).toContain(`\`\`\`nginx\n${readFileSync(file, 'utf8')}\`\`\``);
+    const page = readFileSync(new URL('../../docs/deploy.md', import.meta.url), 'utf8');
+    expect(page).toContain(`\`\`\`nginx\n${readFileSync(file, 'utf8')}\`\`\``);
   });
 });
 

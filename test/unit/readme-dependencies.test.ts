@@ -1,19 +1,20 @@
-// The README's dependency table says why each package is there and where it runs: it must
-// name every package in package.json, each in the role package.json gives it.
+// The dependency table (docs/dependencies.md, linked from the README) says why each package is
+// there and where it runs: it must name every package in package.json, each in the role
+// package.json gives it.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
-const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+const page = readFileSync(new URL('../../docs/dependencies.md', import.meta.url), 'utf8');
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as Record<
   'dependencies' | 'devDependencies' | 'peerDependencies',
   Record<string, string>
 > & { peerDependenciesMeta: Record<string, { optional?: boolean }> };
 
-/** Rows of the table under "## Dependencies": package name → the "where" column. */
+/** Rows of the table under "# Dependencies": package name → the "where" column. */
 function table(): Map<string, string> {
-  const start = readme.indexOf('\n## Dependencies');
-  expect(start, 'README has a "## Dependencies" section').toBeGreaterThanOrEqual(0);
-  const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
+  const start = page.indexOf('# Dependencies\n');
+  expect(start, 'docs/dependencies.md has a "# Dependencies" heading').toBeGreaterThanOrEqual(0);
+  const section = page.slice(start, page.indexOf('\n## ', start + 1));
   const rows = new Map<string, string>();
   for (const [, names, where] of section.matchAll(/^\| ([^|]+) \| ([^|]+) \|/gm)) {
     for (const name of names!.split(',')) rows.set(name.trim(), where!.trim());
@@ -21,7 +22,7 @@ function table(): Map<string, string> {
   return rows;
 }
 
-describe('README dependency table', () => {
+describe('docs/dependencies.md dependency table', () => {
   const rows = table();
 
   it('names every runtime dependency as client or server code', () => {
@@ -44,6 +45,6 @@ describe('README dependency table', () => {
 
   it('says, in a row of its own, why reconnecting-websocket was not adopted', () => {
     expect(rows.get('reconnecting-websocket')).toBe('not adopted');
-    expect(readme).toContain('### Why not reconnecting-websocket');
+    expect(page).toContain('## Why not reconnecting-websocket');
   });
 });

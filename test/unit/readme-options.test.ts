@@ -1,5 +1,5 @@
-// The README's option tables are what users read; the TSDoc `@default`s are what the code
-// documents. This keeps the two in step, both ways.
+// The option tables (the client's in the README, the server's in docs/server.md) are what users
+// read; the TSDoc `@default`s are what the code documents. This keeps the two in step, both ways.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
@@ -27,13 +27,15 @@ function optionDocs(file: string, name: string): OptionDoc[] {
   }));
 }
 
-const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+const read = (doc: string) => readFileSync(new URL(`../../${doc}`, import.meta.url), 'utf8');
+const readme = read('README.md');
 
-/** Rows of the table under a `### heading`: first cell (the option name) → second cell (its default). */
-function table(heading: string): Map<string, string> {
-  const start = readme.indexOf(`### ${heading}\n`);
-  expect(start, `README has "### ${heading}"`).toBeGreaterThanOrEqual(0);
-  const section = readme.slice(start, readme.indexOf('\n#', start + 4));
+/** Rows of the table under `heading` (`### Client options`) in `doc`: first cell (the option name) → second cell (its default). */
+function table(doc: string, heading: string): Map<string, string> {
+  const text = read(doc);
+  const start = text.indexOf(`${heading}\n`);
+  expect(start, `${doc} has "${heading}"`).toBeGreaterThanOrEqual(0);
+  const section = text.slice(start, text.indexOf('\n#', start + heading.length));
   const rows = new Map<string, string>();
   for (const line of section.split('\n')) {
     const cells = /^\| `([\w.]+)` \| (.*?) \|/.exec(line);
@@ -45,12 +47,13 @@ function table(heading: string): Map<string, string> {
 // Fields nested in an object option appear in the README under their dotted name.
 const nested: Record<string, string> = { initialDelay: 'reconnect', maxDelay: 'reconnect', stableAfter: 'reconnect' };
 
+// The client's options are in the README, the server's on its own page.
 describe.each([
-  ['Client options', 'src/client/options.ts', 'ClientOptions'],
-  ['Server options', 'src/server/options.ts', 'ServerOptions'],
-] as const)('README "%s"', (heading, file, name) => {
+  ['README.md', '### Client options', 'src/client/options.ts', 'ClientOptions'],
+  ['docs/server.md', '## Server options', 'src/server/options.ts', 'ServerOptions'],
+] as const)('%s "%s"', (doc, heading, file, name) => {
   const docs = optionDocs(file, name);
-  const rows = table(heading);
+  const rows = table(doc, heading);
   const readmeName = (doc: OptionDoc) => (name === 'ClientOptions' && nested[doc.name] ? `${nested[doc.name]}.${doc.name}` : doc.name);
 
   it('lists every documented option with the default its TSDoc gives', () => {
