@@ -13,7 +13,8 @@ import type { TransportName } from '../transports/transport.js';
  * - `TOKEN_FAILED`: the `token` function threw or rejected (the error is the `cause`), or gave
  *   something that is not a string.
  * - `LISTENER_ERROR`: an application listener threw (the error is the `cause`); the client goes on.
- * - `OUTBOX_FULL`: `publish` was refused because `outboxSize` publishes await their ack.
+ * - `OUTBOX_FULL`: `publish` was refused because `outboxSize` publishes (or `outboxChars`
+ *   characters of them) await their ack.
  * - `CLOSED`: `publish` after or during `close()`.
  * - `BAD_DATA`: `publish` was refused before sending: its data holds something JSON would drop or
  *   change (`undefined`, a function, a symbol, a BigInt, a non-finite number, a cycle, a `Map`, a

@@ -15,6 +15,8 @@ interface Pending {
 export interface Outbox {
   /** How many publishes await their ack. */
   readonly size: number;
+  /** The characters of their encoded frames, all together. */
+  readonly chars: number;
   /** A fresh message id. */
   nextId(): string;
   /** Records a publish under `id` until `settle` is called for it. */
@@ -34,10 +36,12 @@ export function createOutbox(): Outbox {
   // sequence must still not share ids, or the server would take one's publish for the other's.
   const prefix = Math.random().toString(36).slice(2, 12);
   let counter = 0;
+  let chars = 0;
   const settle = (id: string, result: Cursor | Error) => {
     const entry = pending.get(id);
     if (!entry) return;
     pending.delete(id);
+    chars -= entry.frame.length;
     if (result instanceof Error) entry.reject(result);
     else entry.resolve(result);
   };
@@ -45,8 +49,12 @@ export function createOutbox(): Outbox {
     get size() {
       return pending.size;
     },
+    get chars() {
+      return chars;
+    },
     nextId: () => prefix + (++counter).toString(36),
     add(id, frame, resolve, reject) {
+      chars += frame.length;
       pending.set(id, { frame, resolve, reject });
     },
     settle,

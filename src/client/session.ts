@@ -200,22 +200,15 @@ export function createSession(
     current = link;
     // Resume every subscription after its cursor and resend every unacknowledged publish: the
     // client drops repeated messages and the server repeated publish ids, so a reconnect or a
-    // switch of transports neither loses nor doubles anything.
-    sendInMessages(link, subscriptions.resumeFrames(), 100);
-    // Publishes one per message, as they were first sent: a batch of big ones could pass the
-    // server's limit for a whole message, which closes the connection, and the same batch
-    // would be resent after every reconnect. Alone, a publish too big is refused by its id.
-    sendInMessages(link, outbox.frames(), 1);
+    // switch of transports neither loses nor doubles anything. One frame per wire message, as
+    // everywhere: the HTTP transports batch them within the server's limits, and a publish over
+    // the server's limit for one frame is refused alone, by its id.
+    for (const frame of [...subscriptions.resumeFrames(), ...outbox.frames()]) link.send(`[${frame}]`);
     if (old?.name !== link.name) events.emit('transport', link.name);
     setState('open', 'welcome');
     beat();
     const probeAfter = negotiation?.adopted(link.name, !!old);
     if (probeAfter) later(Slot.Probe, probeAfter, connect);
-  }
-
-  /** Sends encoded frames in wire messages of at most `perMessage` (100 is the server's default maxFramesPerMessage). */
-  function sendInMessages(link: Link, frames: string[], perMessage: number) {
-    for (let i = 0; i < frames.length; i += perMessage) link.send(`[${frames.slice(i, i + perMessage)}]`);
   }
 
   /**
@@ -307,9 +300,6 @@ export function createSession(
       new Promise((resolve, reject) => {
         // Throwing inside the executor rejects the promise: publish never throws synchronously.
         if (state === 'closed') throw problem('CLOSED', __DEV__ && 'publish after close(): create a new client');
-        if (outbox.size >= o.outboxSize) {
-          throw problem('OUTBOX_FULL', __DEV__ && `${o.outboxSize} publishes already await their ack (the outboxSize option)`);
-        }
         checkChannel(channel);
         const id = outbox.nextId();
         const frame = encodePublish(id, channel, data);
@@ -319,6 +309,15 @@ export function createSession(
           throw problem(
             'FRAME_TOO_LARGE',
             __DEV__ && `the publish is ${frame.length} characters, over maxMessageSize (${o.maxMessageSize})`,
+          );
+        }
+        if (outbox.size >= o.outboxSize || outbox.chars + frame.length > o.outboxChars) {
+          throw problem(
+            'OUTBOX_FULL',
+            __DEV__ &&
+              (outbox.size >= o.outboxSize
+                ? `${o.outboxSize} publishes already await their ack (the outboxSize option)`
+                : `the publishes awaiting their ack would hold more than ${o.outboxChars} characters with this one of ${frame.length} (the outboxChars option)`),
           );
         }
         outbox.add(id, frame, resolve, reject);

@@ -17,6 +17,12 @@ export interface SubFrame {
   type: 'sub';
   channel: string;
   since?: Cursor;
+  /**
+   * Request id (1–64 characters), chosen by the client: the answers to this `sub` (its
+   * `subscribed` or `gap`, or its `error`) carry it back, so they can be told from the answers
+   * to an earlier `sub` of the same channel. Optional; older servers ignore it.
+   */
+  rid?: string;
 }
 /** Stop receiving a channel. */
 export interface UnsubFrame {
@@ -29,6 +35,14 @@ export interface PubFrame {
   id: string;
   channel: string;
   data: unknown;
+}
+
+/**
+ * The client is leaving (SSE and long polling, on `close()`): the server closes the connection
+ * at once, where it would otherwise wait for its stream or polls to time out.
+ */
+export interface ClientByeFrame {
+  type: 'bye';
 }
 
 // ---- server → client -------------------------------------------------------
@@ -50,6 +64,8 @@ export interface SubscribedFrame {
   channel: string;
   epoch: string;
   seq: number;
+  /** The `rid` of the `sub` this answers, when it had one. */
+  rid?: string;
 }
 /**
  * The requested cursor could not be honoured (history lost or out of window).
@@ -62,6 +78,8 @@ export interface GapFrame {
   seq: number;
   reason: 'epoch' | 'window';
   from: Cursor;
+  /** The `rid` of the `sub` this answers, when it had one (a gap seen live has none). */
+  rid?: string;
 }
 /** One message of a channel's log. */
 export interface MsgFrame {
@@ -86,6 +104,8 @@ export interface ErrorFrame {
   message: string;
   id?: string;
   channel?: string;
+  /** The `rid` of the `sub` this refuses, when it had one. */
+  rid?: string;
 }
 /** The server is ending this connection; `code` uses the WebSocket close code numbers. */
 export interface ByeFrame {
@@ -112,7 +132,7 @@ export interface PongFrame {
 }
 
 /** Frames a client sends. */
-export type ClientFrame = HelloFrame | SubFrame | UnsubFrame | PubFrame | PingFrame | PongFrame;
+export type ClientFrame = HelloFrame | SubFrame | UnsubFrame | PubFrame | ClientByeFrame | PingFrame | PongFrame;
 /** Frames a server sends. */
 export type ServerFrame = WelcomeFrame | SubscribedFrame | GapFrame | MsgFrame | AckFrame | ErrorFrame | ByeFrame | PingFrame | PongFrame;
 /** Any protocol frame. */

@@ -8,9 +8,10 @@
  */
 export const clientFrames = {
   hello: { v: 'n', token: 't?' },
-  sub: { channel: 's', since: 'c?' },
+  sub: { channel: 's', since: 'c?', rid: 'i?' },
   unsub: { channel: 's' },
   pub: { id: 'i', channel: 's', data: 'd' },
+  bye: {},
   ping: {},
   pong: {},
 } as const;
@@ -18,11 +19,11 @@ export const clientFrames = {
 /** Field rules for frames a server sends; see {@link clientFrames}. */
 export const serverFrames = {
   welcome: { v: 'n', cid: 's', heartbeat: 'n', time: 'n' },
-  subscribed: { channel: 's', epoch: 's', seq: 'n' },
-  gap: { channel: 's', epoch: 's', seq: 'n', reason: 'r', from: 'c' },
+  subscribed: { channel: 's', epoch: 's', seq: 'n', rid: 'i?' },
+  gap: { channel: 's', epoch: 's', seq: 'n', reason: 'r', from: 'c', rid: 'i?' },
   msg: { channel: 's', epoch: 's', seq: 'n', data: 'd' },
   ack: { id: 'i', channel: 's', epoch: 's', seq: 'n' },
-  error: { code: 's', message: 'x', id: 'i?', channel: 's?' },
+  error: { code: 's', message: 'x', id: 'i?', channel: 's?', rid: 'i?' },
   bye: { code: 'n', reason: 'x', spread: 'n?' },
   ping: {},
   pong: {},

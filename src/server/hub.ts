@@ -146,9 +146,10 @@ export class Hub {
 
   /**
    * Subscribes `connection` to `channel` (replacing an existing subscription) and sends the
-   * `subscribed`/`gap` frame, the replay, then live messages.
+   * `subscribed`/`gap` frame, the replay, then live messages. `rid`, the `sub`'s request id, is
+   * echoed on that frame and on a `BROKER_UNAVAILABLE` error for it.
    */
-  async subscribe(connection: Connection, channel: string, since: Cursor | undefined, attempt = 0): Promise<void> {
+  async subscribe(connection: Connection, channel: string, since: Cursor | undefined, rid?: string, attempt = 0): Promise<void> {
     // A closed connection has been dropped already: nothing would ever release what it held.
     if (connection.closed) return;
     const previous = this.subscriptionOf(connection, channel);
@@ -163,7 +164,7 @@ export class Hub {
       const plan = await planResume(channel, since, (after) => this.broker.read(channel, after));
       if (!subscription.active) return;
       if (plan.replay.length > 0) connection.markReplay();
-      connection.send(plan.frame);
+      connection.send(rid === undefined ? plan.frame : { ...plan.frame, rid });
       subscription.epoch = plan.frame.epoch;
       subscription.seq = plan.frame.seq;
       for (const message of plan.replay) subscription.forward(message);
@@ -180,8 +181,9 @@ export class Hub {
           code: ErrorCode.BROKER_UNAVAILABLE,
           message: `Subscribe to "${channel}" failed, retrying: ${errorMessage(error)}`,
           channel,
+          ...(rid === undefined ? {} : { rid }),
         });
-      this.retryLater(connection, channel, since, attempt);
+      this.retryLater(connection, channel, since, rid, attempt);
     }
   }
 
@@ -191,14 +193,14 @@ export class Hub {
    * follows the error — without the client having to reconnect. An unsub or a new sub for the
    * channel, or the connection closing, stops the retries.
    */
-  private retryLater(connection: Connection, channel: string, since: Cursor | undefined, attempt: number): void {
+  private retryLater(connection: Connection, channel: string, since: Cursor | undefined, rid: string | undefined, attempt: number): void {
     const waiting = new Subscription(connection, channel);
     waiting.active = false;
     this.hold(waiting);
     waiting.retry = setTimeout(() => {
       if (this.subscriptionOf(connection, channel) !== waiting || connection.closed) return;
       this.release(waiting);
-      void this.subscribe(connection, channel, since, attempt + 1);
+      void this.subscribe(connection, channel, since, rid, attempt + 1);
     }, brokerRetryDelay(attempt));
   }
 

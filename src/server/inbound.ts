@@ -31,9 +31,10 @@ const validName = (value: unknown, max: number): value is string => typeof value
 function refusal(code: ErrorCode, message: string, raw?: unknown): ErrorFrame {
   const frame: ErrorFrame = { type: 'error', code, message };
   if (typeof raw === 'object' && raw !== null) {
-    const { id, channel } = raw as { id?: unknown; channel?: unknown };
+    const { id, channel, rid } = raw as { id?: unknown; channel?: unknown; rid?: unknown };
     if (validName(id, 64)) frame.id = id;
     if (validName(channel, 256)) frame.channel = channel;
+    if (validName(rid, 64)) frame.rid = rid;
   }
   return frame;
 }
@@ -225,6 +226,9 @@ async function handleOther(connection: Connection, frame: ClientFrame | WireProb
       return;
     case 'pong':
       return;
+    case 'bye':
+      connection.close(CloseCode.NORMAL, 'client closed');
+      return;
     case 'unsub':
       context.hub.unsubscribe(connection, frame.channel);
       return;
@@ -237,7 +241,7 @@ async function handleOther(connection: Connection, frame: ClientFrame | WireProb
       } else if (!(await allowed(connection, channel, 'subscribe', context))) {
         connection.send(refusal(ErrorCode.FORBIDDEN, `Not allowed to subscribe to "${channel}"`, frame));
       } else if (!connection.closed) {
-        await context.hub.subscribe(connection, channel, frame.since);
+        await context.hub.subscribe(connection, channel, frame.since, frame.rid);
       }
       return;
     }

@@ -149,9 +149,10 @@ export interface ServerOptions<Principal = unknown> {
   publishRate?: number;
   /**
    * Publishes one connection may send at once before `publishRate` applies (the bucket's size).
-   * At least 100, since the reference client resends up to 100 unacknowledged publishes
-   * (its outbox) as soon as it reconnects.
-   * @default 200
+   * At least 100. Keep it at least the clients' `outboxSize` (1000 by default): the reference
+   * client resends every unacknowledged publish (its outbox) as soon as it reconnects, and a
+   * resend over this is refused with `RATE_LIMITED` and a close, again after each reconnect.
+   * @default 1000
    */
   publishBurst?: number;
   /**
@@ -301,7 +302,7 @@ export const serverDefaults = {
   maxFramesPerMessage: 100,
   maxSubscriptions: 100,
   publishRate: 100,
-  publishBurst: 200,
+  publishBurst: 1_000,
   maxInboundBytes: 4_194_304,
   maxConnectionsPerIp: 100,
   maxSocketsPerIp: 256,

@@ -31,6 +31,11 @@ export interface TransportContext {
   EventSource: typeof globalThis.EventSource | undefined;
   /** fetch implementation to use. */
   fetch: typeof globalThis.fetch | undefined;
+  /**
+   * The client's `maxMessageSize` (characters): the SSE and long-polling transports join
+   * queued wire messages into one `/send` of at most this size.
+   */
+  maxMessageSize: number;
   /** Called with each wire message (a JSON text holding an array of frames) as received. */
   onMessage(text: string): void;
   /** Called once when the transport is gone, whatever the reason. */
@@ -39,7 +44,11 @@ export interface TransportContext {
 
 /** A live (or opening) connection over one transport. */
 export interface Transport {
-  /** Sends one wire message (a JSON text holding an array of frames). */
+  /**
+   * Sends one wire message (a JSON text holding an array of frames). The session sends one
+   * frame per message, which lets the SSE and long-polling transports join queued messages
+   * into one `/send` of at most 100 frames.
+   */
   send(text: string): void;
   /** Ends the connection without calling `onClose`. Safe to call more than once. */
   close(): void;

@@ -21,6 +21,7 @@ export function recordingContext(url: string, overrides: Partial<TransportContex
     WebSocket: globalThis.WebSocket,
     EventSource: globalThis.EventSource,
     fetch: (input, init) => globalThis.fetch(input, init),
+    maxMessageSize: 1_048_576,
     onMessage: (text) => messages.push(text),
     onClose: (info) => closes.push(info),
     ...overrides,

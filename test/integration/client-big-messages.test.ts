@@ -87,7 +87,13 @@ describe.each(transports)('big messages to a client over %s', (transport) => {
 describe.each(transports)('big publishes over %s', (transport) => {
   it('twenty 500 KB publishes queued before the connection are each refused with FRAME_TOO_LARGE; the client stays connected', async () => {
     const { url, server } = await start();
-    const client = createClient(url, { transports: [transport], rememberTransport: false, reconnect: { initialDelay: 20, maxDelay: 100 } });
+    // An outbox large enough for all twenty: the server's refusal is what this is about.
+    const client = createClient(url, {
+      transports: [transport],
+      rememberTransport: false,
+      reconnect: { initialDelay: 20, maxDelay: 100 },
+      outboxChars: 20_000_000,
+    });
     cleanup.push(() => client.close());
     const states: ClientState[] = [];
     client.on('state', ({ to }) => states.push(to));

@@ -148,8 +148,8 @@ describe('live feed repair and sharing', () => {
     };
     const { url } = await start({ broker });
     const c = await connectRaw('websocket', url);
-    await c.send([{ type: 'sub', channel: 'x' }, { type: 'ping' }]);
-    expect(await c.frame('error')).toMatchObject({ code: 'BROKER_UNAVAILABLE', channel: 'x' });
+    await c.send([{ type: 'sub', channel: 'x', rid: 'r1' }, { type: 'ping' }]);
+    expect(await c.frame('error')).toMatchObject({ code: 'BROKER_UNAVAILABLE', channel: 'x', rid: 'r1' });
     await c.frame('pong');
     await c.send([{ type: 'pub', id: 'p', channel: 'x', data: 1 }]);
     const error = await c.frame('error');

@@ -135,6 +135,26 @@ describe.each(transports)('%s', (transport) => {
     expect(c.messages.flat().filter((f) => f.type === 'msg' && f.seq === 3)).toEqual([]);
   });
 
+  it("echoes a sub's rid on its subscribed, gap and error, and answers a sub without one as before", async () => {
+    const { url, server } = await start({ maxSubscriptions: 2, authorize: (_, channel) => channel !== 'secret' });
+    const { epoch } = await server.publish('e', 'a');
+    const c = await connectRaw(transport, url);
+    await c.send([
+      { type: 'sub', channel: 'a', rid: 'r1' },
+      { type: 'sub', channel: 'secret', rid: 'r2' },
+      { type: 'sub', channel: 'e', since: { epoch: 'gone', seq: 5 }, rid: 'r3' },
+      { type: 'sub', channel: 'a' },
+      { type: 'sub', channel: 'x', rid: 'r4' },
+    ]);
+    expect(await c.frame('subscribed')).toEqual({ type: 'subscribed', channel: 'a', epoch: expect.any(String), seq: 0, rid: 'r1' });
+    expect(await c.frame('error')).toMatchObject({ code: 'FORBIDDEN', channel: 'secret', rid: 'r2' });
+    expect(await c.frame('gap')).toMatchObject({ channel: 'e', epoch, reason: 'epoch', rid: 'r3' });
+    const plain = await c.frame('subscribed');
+    expect(plain).toMatchObject({ channel: 'a' });
+    expect(plain).not.toHaveProperty('rid');
+    expect(await c.frame('error')).toMatchObject({ code: 'TOO_MANY_SUBSCRIPTIONS', channel: 'x', rid: 'r4' });
+  });
+
   it('passes the token to authenticate and the principal to authorize', async () => {
     const seen: unknown[] = [];
     const { url, server } = await start({

@@ -114,6 +114,52 @@ describe('publish and the outbox', () => {
     await expect(b).rejects.toMatchObject({ code: 'CLOSED' });
   });
 
+  it('keeps 1000 publishes by default, through a reconnect, and rejects the next with OUTBOX_FULL naming outboxSize', async () => {
+    const { client, fake } = fakeClient();
+    const pending = Array.from({ length: 1000 }, (_, i) => client.publish('c', i));
+    await expect(client.publish('c', 'one more')).rejects.toMatchObject({
+      code: 'OUTBOX_FULL',
+      message: expect.stringContaining('(the outboxSize option)'),
+    });
+    await flush();
+    fake.last().welcome();
+    expect(
+      fake
+        .last()
+        .frames('pub')
+        .map((frame) => frame.data),
+    ).toEqual(Array.from({ length: 1000 }, (_, i) => i));
+    client.close();
+    for (const p of pending) await expect(p).rejects.toMatchObject({ code: 'CLOSED' });
+  });
+
+  it('bounds the outbox by the characters of its frames too (outboxChars), and an ack frees them', async () => {
+    const big = 'x'.repeat(400);
+    const { client, fake } = fakeClient({ outboxChars: 1000 });
+    await flush();
+    fake.last().welcome();
+    const first = client.publish('c', big);
+    const second = client.publish('c', big);
+    await expect(client.publish('c', big)).rejects.toMatchObject({
+      code: 'OUTBOX_FULL',
+      message: expect.stringContaining('(the outboxChars option)'),
+    });
+    // A small one still fits beside the two.
+    const small = client.publish('c', 1);
+    const [pub] = fake.last().frames('pub');
+    fake.last().deliver({ type: 'ack', id: pub!.id, channel: 'c', epoch: 'e', seq: 1 });
+    await expect(first).resolves.toEqual({ epoch: 'e', seq: 1 });
+    const third = client.publish('c', big);
+    expect(
+      fake
+        .last()
+        .frames('pub')
+        .map((frame) => frame.data),
+    ).toEqual([big, big, 1, big]);
+    client.close();
+    for (const p of [second, small, third]) await expect(p).rejects.toMatchObject({ code: 'CLOSED' });
+  });
+
   it('rejects with the server code when the server refuses the publish', async () => {
     const { client, fake } = fakeClient();
     await flush();
@@ -142,16 +188,16 @@ describe('publish and the outbox', () => {
     await expect(small).rejects.toMatchObject({ code: 'CLOSED' });
   });
 
-  it('resends each unacknowledged publish in a message of its own, after the resumes', async () => {
+  it('resends each unacknowledged publish in a message of its own, after the resumes, one frame per message', async () => {
     const { client, fake } = fakeClient();
     client.subscribe('a');
     client.subscribe('b');
     const pending = [client.publish('chat', 1), client.publish('chat', 2), client.publish('chat', 3)];
     await flush();
     fake.last().welcome();
-    // One message resumes both channels; then the publishes follow one by one, in order, so a
-    // batch of big ones can never exceed the server's limit for a whole message.
-    expect(fake.last().sent.map((message) => message.map((frame) => frame.type))).toEqual([['sub', 'sub'], ['pub'], ['pub'], ['pub']]);
+    // One frame per message, resumes first, then the publishes in order: the HTTP transports
+    // batch them within the server's limits, and WebSocket sends them as they come.
+    expect(fake.last().sent.map((message) => message.map((frame) => frame.type))).toEqual([['sub'], ['sub'], ['pub'], ['pub'], ['pub']]);
     expect(
       fake
         .last()

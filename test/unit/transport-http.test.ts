@@ -10,7 +10,8 @@ import { deferred, recordingContext, settle } from '../helpers/transport-context
 
 const base = 'http://localhost/rt';
 const welcome = '[{"type":"welcome"}]';
-const server = setupServer();
+// The bye that close() posts is answered unless a test serves /send itself.
+const server = setupServer(http.post(`${base}/send`, () => new HttpResponse(null, { status: 204 })));
 const urls: string[] = [];
 
 beforeAll(() => {
@@ -169,7 +170,7 @@ describe.each([
     }
   });
 
-  it('posts each wire message as text/plain to /send, one at a time and in order', async () => {
+  it('posts wire messages as text/plain to /send, one request at a time and in order', async () => {
     const sends: { url: string; type: string | null; body: string }[] = [];
     const firstHeld = deferred();
     server.use(
@@ -185,8 +186,8 @@ describe.each([
     const transport = factory(ctx);
     await vi.waitFor(() => expect(messages).toEqual([welcome]));
     transport.send('[{"type":"sub","channel":"a"}]');
-    transport.send('[{"type":"unsub","channel":"a"}]');
     await vi.waitFor(() => expect(sends).toHaveLength(1));
+    transport.send('[{"type":"unsub","channel":"a"}]');
     await settle();
     expect(sends).toHaveLength(1); // the second waits for the first: the server must see them in order
     firstHeld.resolve();
@@ -261,21 +262,25 @@ describe.each([
     expect(closes).toEqual([]);
   });
 
-  it('close() after open reports nothing and sends nothing more', async () => {
+  it('close() after open reports nothing and sends only a bye, with keepalive', async () => {
+    const byes: { body: string; keepalive: boolean; authorization: string | null }[] = [];
     server.use(
       connectOk(),
       downstream[name](),
-      http.post(`${base}/send`, () => new HttpResponse(null, { status: 204 })),
+      http.post(`${base}/send`, async ({ request }) => {
+        byes.push({ body: await request.text(), keepalive: request.keepalive, authorization: request.headers.get('authorization') });
+        return new HttpResponse(null, { status: 204 });
+      }),
     );
     const { ctx, messages, closes } = recordingContext(base);
     const transport = factory(ctx);
     await vi.waitFor(() => expect(messages).toEqual([welcome]));
     transport.close();
     transport.close();
-    const requests = urls.length;
     transport.send('[{"type":"ping"}]');
+    await vi.waitFor(() => expect(byes).toHaveLength(1));
     await settle();
-    expect(urls).toHaveLength(requests);
+    expect(byes).toEqual([{ body: '[{"type":"bye"}]', keepalive: true, authorization: 'Bearer key-1' }]);
     expect(messages).toEqual([welcome]);
     expect(closes).toEqual([]);
   });

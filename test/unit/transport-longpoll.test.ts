@@ -5,7 +5,8 @@ import { longpoll } from '../../src/longpoll.js';
 import { recordingContext, settle } from '../helpers/transport-context.js';
 
 const base = 'http://localhost/rt';
-const server = setupServer();
+// The bye that close() posts is answered unless a test serves /send itself.
+const server = setupServer(http.post(`${base}/send`, () => new HttpResponse(null, { status: 204 })));
 
 beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
 afterEach(() => server.resetHandlers());
