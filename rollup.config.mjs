@@ -180,11 +180,14 @@ const minify = terser({
   module: false,
   compress,
   // The script tag is one file, so the client's internal property names can be shortened
-  // consistently; the list names only properties that never cross the public API.
+  // consistently; the list names only properties that never cross the public API (`events` is
+  // nanoevents' listener table, which only the bundle itself touches). `builtins`: names that
+  // DOM objects also have (`pending`) are shortened too, which the list makes safe.
   mangle: {
     properties: {
+      builtins: true,
       regex:
-        /^(endReason|receivedAt|sentAt|pending|nextId|settle|rejectAll|resumeFrames|connectOrder|probeOrder|adopted|probeFailed|flapped|transportName|negotiation|onMessage|onClose|problem|frames)$/,
+        /^(endReason|receivedAt|sentAt|pending|nextId|settle|rejectAll|resumeFrames|connectOrder|probeOrder|adopted|probeFailed|flapped|transportName|negotiation|onMessage|onClose|problem|frames|handle|events|frame)$/,
     },
   },
   format: { comments: false, ecma: 2020 },
