@@ -3,6 +3,7 @@
 // carry CORS headers, so the client reads its codes instead of the browser's "blocked by CORS
 // policy". Run on the production and the development script tag: the codes are the same, the
 // development build's message adds the fix.
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import type { Page } from '@playwright/test';
 import { expect, scriptTagBuilds, test } from './fixtures.js';
 import { quickReconnect } from './helpers.js';
@@ -76,6 +77,24 @@ for (const build of scriptTagBuilds) {
         expect(failed.message).toBe('CONNECT_FAILED');
       }
       expect(lines.filter((line) => /CORS/i.test(line))).toEqual([]);
+    });
+
+    test('a server that is down (nothing on the port) fails with CONNECT_FAILED, each transport saying what it saw', async ({
+      page,
+      openPage,
+    }) => {
+      await openPage(build);
+      // A port that was just free: bound, then closed, so nothing listens there.
+      const probe = createNetServer();
+      await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+      const { port } = probe.address() as AddressInfo;
+      await new Promise((resolve) => probe.close(resolve));
+      const url = `http://127.0.0.1:${port}/rt`;
+      await startRecording(page, url, quickReconnect);
+      const failed = await firstError(page, 'CONNECT_FAILED');
+      expect(failed.attempts!.map((attempt) => attempt.transport).sort()).toEqual(['longpoll', 'sse', 'websocket']);
+      if (build === 'dev') expect(failed.message).toContain(`Is the server running and reachable at ${url}?`);
+      else expect(failed.message).toBe('CONNECT_FAILED');
     });
 
     for (const transport of ['sse', 'longpoll'] as const) {
