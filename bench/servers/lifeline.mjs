@@ -19,6 +19,7 @@ const realtime = createServer({
   maxSocketsPerIp: 100_000,
   publishRate: 1_000_000,
   publishBurst: 1_000_000,
+  maxInboundRatePerIp: Number.MAX_SAFE_INTEGER,
   ...overrides,
   fallback(req, res) {
     if (serveBlank(req, res)) return;

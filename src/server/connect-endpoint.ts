@@ -8,10 +8,18 @@ import type { LongPollEndpoint } from './long-polling-endpoint.js';
 import type { SseEndpoint } from './sse-endpoint.js';
 import { answerBodyError, bearerToken, parseJson, readBody, sendError, sendJson } from './http-util.js';
 
-/** Reads a body, answering itself when it is too large or not UTF-8; undefined means "already answered". */
-async function body(req: IncomingMessage, res: ServerResponse, max: number): Promise<string | undefined> {
+/**
+ * Reads a body, metered against its address's maxInboundRatePerIp (read no faster, and handed
+ * on only once the address is within it), answering itself when it is too large or not UTF-8;
+ * undefined means "already answered".
+ */
+async function body(req: IncomingMessage, res: ServerResponse, max: number, context: ServerContext): Promise<string | undefined> {
+  const ip = clientIp(req.socket);
+  context.meter.watch(ip, { source: req, pause: () => req.pause(), resume: () => req.resume() });
   try {
-    return await readBody(req, max);
+    const text = await readBody(req, max);
+    await context.meter.ready(ip);
+    return text;
   } catch (error) {
     answerBodyError(res, error);
     return undefined;
@@ -29,7 +37,7 @@ export async function handleConnect(
   sse: SseEndpoint,
   longPoll: LongPollEndpoint,
 ): Promise<void> {
-  const text = await body(req, res, context.options.maxMessageSize);
+  const text = await body(req, res, context.options.maxMessageSize, context);
   if (text === undefined) return;
   const parsed = parseJson(text);
   if (!parsed.ok) return sendError(res, 400, ErrorCode.BAD_JSON, 'Body is not valid JSON');
@@ -102,7 +110,7 @@ export async function handleSend(
     req.resume();
     return sendError(res, 404, ErrorCode.UNKNOWN_CONNECTION, 'Unknown or closed cid');
   }
-  const text = await body(req, res, maxWireSize(context.options));
+  const text = await body(req, res, maxWireSize(context.options), context);
   if (text === undefined) return;
   if (relay) return relay(text);
   answerSend(res, deliverSend(context, cid, text));

@@ -4,9 +4,11 @@ import { CloseCode, PROTOCOL_VERSION, type ByeFrame } from '../protocol/index.js
 import { Connection, type ConnectionSink } from './connection.js';
 import { Hub } from './hub.js';
 import type { InboundContext } from './inbound.js';
+import { InboundMeter } from './inbound-rate.js';
 import { IpLimiter } from './limits.js';
 import type { ResolvedServerOptions, ServerTransport } from './options.js';
 import { restartSpread } from './restart-spread.js';
+import { SpentBuckets } from './token-bucket.js';
 
 /** Outcome of the `authenticate` hook. */
 export type AuthResult = { ok: true; principal: unknown } | { ok: false };
@@ -34,6 +36,9 @@ export class ServerContext implements InboundContext {
   /** Called once when the server starts stopping. */
   readonly stopHooks = new Set<() => void>();
   stopping = false;
+  /** Bytes read per address, against maxInboundRatePerIp. */
+  readonly meter: InboundMeter;
+  readonly spentPublishes = new SpentBuckets();
   /**
    * This node's id when the broker links nodes (it prefixes every cid so that any node can
    * tell which node holds a connection); undefined on a single node.
@@ -44,6 +49,7 @@ export class ServerContext implements InboundContext {
     this.node = options.broker.bus ? randomBytes(9).toString('base64url') : undefined;
     this.hub = new Hub(options.broker);
     this.limiter = new IpLimiter(options.maxConnectionsPerIp);
+    this.meter = new InboundMeter(options.maxInboundRatePerIp);
   }
 
   /** Runs the `authenticate` hook; no hook accepts everyone. */

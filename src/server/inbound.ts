@@ -14,12 +14,14 @@ import { brokerRetryDelay, errorMessage } from './broker-failure.js';
 import type { Hub } from './hub.js';
 import { withinDepth } from './json-depth.js';
 import type { ResolvedServerOptions } from './options.js';
-import { TokenBucket } from './token-bucket.js';
+import { TokenBucket, type SpentBuckets } from './token-bucket.js';
 
 /** What handling a client frame needs from the server. */
 export interface InboundContext {
   hub: Hub;
   options: ResolvedServerOptions;
+  /** Publish buckets that outlive the connections cut for going over them. */
+  spentPublishes: SpentBuckets;
 }
 
 /** Waits without keeping the process alive (a closing server doesn't wait for retries). */
@@ -99,10 +101,12 @@ interface Inflow {
 // Kept here, not on the connection: only this module reads or writes it.
 const inflows = new WeakMap<Connection, Inflow>();
 
-function inflowOf(connection: Connection, options: ResolvedServerOptions): Inflow {
+function inflowOf(connection: Connection, context: InboundContext): Inflow {
   let inflow = inflows.get(connection);
   if (!inflow) {
-    inflow = { bytes: 0, publishes: new TokenBucket(options.publishRate, options.publishBurst) };
+    const { publishRate, publishBurst } = context.options;
+    const publishes = context.spentPublishes.of(connection.ip) ?? new TokenBucket(publishRate, publishBurst);
+    inflow = { bytes: 0, publishes };
     inflows.set(connection, inflow);
   }
   return inflow;
@@ -113,23 +117,21 @@ const isPub = (raw: unknown): boolean => (raw as { type?: unknown } | null)?.typ
 /**
  * Admits a wire message of `bytes` holding `frames`, or closes the connection with 1008 when it
  * breaks a budget: more publishes than `publishRate` / `publishBurst` allow (after an `error`
- * frame `RATE_LIMITED` without an id, so the client keeps them and resends after reconnecting),
+ * frame `RATE_LIMITED` without an id, so the client keeps them and resends after reconnecting;
+ * its address's next connections draw from the same spent bucket until it has filled up again),
  * more than `maxInboundBytes` waiting (a message that finds nothing waiting is always taken, so
  * any message within the size limits gets through), or more than {@link maxWaitingFrames}.
  * Returns the function each frame calls when done with, or undefined when refused.
  */
-function admit(
-  connection: Connection,
-  frames: readonly unknown[],
-  bytes: number,
-  options: ResolvedServerOptions,
-): (() => void) | undefined {
-  const inflow = inflowOf(connection, options);
+function admit(connection: Connection, frames: readonly unknown[], bytes: number, context: InboundContext): (() => void) | undefined {
+  const { options } = context;
+  const inflow = inflowOf(connection, context);
   const publishes = frames.filter(isPub).length;
   if (publishes > 0 && !inflow.publishes.take(publishes)) {
     connection.send(
       refusal(ErrorCode.RATE_LIMITED, `More than ${options.publishRate} publishes per second (bursts of ${options.publishBurst})`),
     );
+    context.spentPublishes.keep(connection.ip, inflow.publishes);
     connection.close(CloseCode.POLICY_VIOLATION, 'publish rate over publishRate');
     return undefined;
   }
@@ -157,7 +159,7 @@ function admit(
  */
 export function receiveFrames(connection: Connection, frames: readonly unknown[], bytes: number, context: InboundContext): void {
   if (frames.length === 0) return;
-  const done = admit(connection, frames, bytes, context.options);
+  const done = admit(connection, frames, bytes, context);
   if (!done) return;
   connection.inbox = connection.inbox
     .then(async () => {

@@ -174,6 +174,16 @@ export interface ServerOptions<Principal = unknown> {
    */
   maxConnectionsPerIp?: number;
   /**
+   * Bytes per second one IP address may send over its WebSockets and long-poll `/send` and
+   * `/connect` bodies, all its connections together (a bucket of one second's worth). While an
+   * address is over, the server stops reading its sockets until the budget has refilled: TCP
+   * slows the sender down and nothing is refused, so one address's big messages can't take the
+   * event loop from everyone else. Behind a proxy every client shares the proxy's address:
+   * raise it there, as `maxConnectionsPerIp`.
+   * @default 1048576
+   */
+  maxInboundRatePerIp?: number;
+  /**
    * Most open sockets (HTTP requests, SSE streams, WebSockets, idle keep-alives) from one IP
    * address when the server runs standalone (`listen`); one more is answered 429
    * `TOO_MANY_CONNECTIONS` and closed. With `attach`, limit sockets on your own server.
@@ -273,6 +283,7 @@ export interface ResolvedServerOptions {
   publishBurst: number;
   maxInboundBytes: number;
   maxConnectionsPerIp: number;
+  maxInboundRatePerIp: number;
   maxSocketsPerIp: number;
   headersTimeout: number;
   requestTimeout: number;
@@ -305,6 +316,7 @@ export const serverDefaults = {
   publishBurst: 1_000,
   maxInboundBytes: 4_194_304,
   maxConnectionsPerIp: 100,
+  maxInboundRatePerIp: 1_048_576,
   maxSocketsPerIp: 256,
   headersTimeout: 5000,
   requestTimeout: 10_000,
@@ -425,6 +437,7 @@ export function resolveServerOptions(options: ServerOptions = {}): ResolvedServe
     publishBurst: whole('publishBurst', options.publishBurst, d.publishBurst, 100),
     maxInboundBytes: whole('maxInboundBytes', options.maxInboundBytes, d.maxInboundBytes, 1024, Number.MAX_SAFE_INTEGER),
     maxConnectionsPerIp: whole('maxConnectionsPerIp', options.maxConnectionsPerIp, d.maxConnectionsPerIp, 1),
+    maxInboundRatePerIp: whole('maxInboundRatePerIp', options.maxInboundRatePerIp, d.maxInboundRatePerIp, 1024, Number.MAX_SAFE_INTEGER),
     maxSocketsPerIp: whole('maxSocketsPerIp', options.maxSocketsPerIp, d.maxSocketsPerIp, 1),
     headersTimeout,
     requestTimeout,

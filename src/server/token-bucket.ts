@@ -17,11 +17,48 @@ export class TokenBucket {
 
   /** Takes `count` tokens; false (and none taken) when fewer are left. */
   take(count = 1): boolean {
-    const t = this.now();
-    this.tokens = Math.min(this.burst, this.tokens + ((t - this.at) * this.rate) / 1000);
-    this.at = t;
+    this.refill();
     if (this.tokens < count) return false;
     this.tokens -= count;
     return true;
+  }
+
+  /** True once the bucket has filled up again. */
+  full(): boolean {
+    this.refill();
+    return this.tokens >= this.burst;
+  }
+
+  private refill(): void {
+    const t = this.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((t - this.at) * this.rate) / 1000);
+    this.at = t;
+  }
+}
+
+/**
+ * The publish buckets of connections cut for going over `publishRate`, by address, until they
+ * are full again. A connection opened from that address meanwhile draws from the same bucket,
+ * so reconnecting never buys a new burst. At most `max` addresses are kept, the oldest cut
+ * forgotten first.
+ */
+export class SpentBuckets {
+  private readonly byIp = new Map<string, TokenBucket>();
+
+  constructor(private readonly max = 10_000) {}
+
+  /** Keeps the bucket of a connection from `ip` that was just cut. */
+  keep(ip: string, bucket: TokenBucket): void {
+    this.byIp.delete(ip);
+    this.byIp.set(ip, bucket);
+    if (this.byIp.size > this.max) this.byIp.delete(this.byIp.keys().next().value as string);
+  }
+
+  /** The spent bucket of `ip`, while it has not filled up again. */
+  of(ip: string): TokenBucket | undefined {
+    const bucket = this.byIp.get(ip);
+    if (bucket?.full()) this.byIp.delete(ip);
+    else return bucket;
+    return undefined;
   }
 }

@@ -68,6 +68,9 @@ export class WebSocketEndpoint {
     // share this scope with the close listener above and keep the request for the socket's life.
     this.wss.handleUpgrade(request, socket, head, (ws, upgradeRequest) => {
       upgraded = true;
+      // Counted where bytes are read, not per message: a big message costs the address its
+      // budget as it arrives, and pausing the WebSocket leaves the rest in the kernel.
+      this.context.meter.watch(ip, { source: socket, pause: () => ws.pause(), resume: () => ws.resume() });
       this.handshake(ws, upgradeRequest, ip);
     });
   }
@@ -154,7 +157,9 @@ export class WebSocketEndpoint {
             for (const raw of rest ?? []) if ((raw as { type?: unknown } | null)?.type === 'pong') connection.ponged();
             if (rest) receiveFrames(connection, rest, Buffer.byteLength(message), context);
           });
-        ws.on('message', (more) => receive(text(more)));
+        // What a closed connection's socket still delivers (its peer may have sent megabytes
+        // before the close) is not even decoded.
+        ws.on('message', (more) => connection.closed || receive(text(more)));
         // The frames that followed hello in the first message, then anything sent meanwhile.
         guarded(() => {
           if (frames && frames.length > 1 && acceptFrames(connection, frames, options)) {

@@ -62,6 +62,8 @@ export interface RawOptions {
   hello?: boolean;
   /** Long polling only: poll automatically (default true). Off, drive it with `poll()`. */
   autoPoll?: boolean;
+  /** WebSocket only: the loopback address to connect from (the server's per-address budgets see it). */
+  localAddress?: string;
 }
 
 /** The outcome of one long poll. */
@@ -209,7 +211,10 @@ export async function connectRaw(transport: RawTransport, url: string, options: 
   let authorization: string | undefined;
 
   if (transport === 'websocket') {
-    const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/ws`, { headers: authHeaders({ ...options, token: undefined }) });
+    const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/ws`, {
+      headers: authHeaders({ ...options, token: undefined }),
+      ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
+    });
     raw = ws;
     ws.on('message', (data) => receive(String(data)));
     ws.on('close', (code, reason) => finish(code, String(reason)));

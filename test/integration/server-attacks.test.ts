@@ -146,6 +146,25 @@ describe('publish flood', () => {
     await bystander.frame('msg', (m) => m.data === 'still here');
   });
 
+  it('a reconnect from the cut address draws from the spent bucket (no new burst); another address has its own', async () => {
+    const { url } = await start({ publishRate: 100, publishBurst: 100 });
+    const first = await connectRaw('websocket', url, { localAddress: '127.0.0.2' });
+    await first.send(pubs(0, 100));
+    await first.frame('ack', (a) => a.id === 'p99');
+    await first.send(pubs(100, 100));
+    await first.frame('error', (e) => e.code === 'RATE_LIMITED');
+    expect((await first.ended).code).toBe(1008);
+    // Within a second of the cut at 100 a second, far fewer than 100 tokens have come back.
+    const again = await connectRaw('websocket', url, { localAddress: '127.0.0.2' });
+    await again.send(pubs(200, 100));
+    await again.frame('error', (e) => e.code === 'RATE_LIMITED');
+    expect((await again.ended).code).toBe(1008);
+    expect(again.messages.flat().some((f) => f.type === 'ack')).toBe(false);
+    const other = await connectRaw('websocket', url, { localAddress: '127.0.0.3' });
+    await other.send(pubs(300, 100));
+    await other.frame('ack', (a) => a.id === 'p399');
+  });
+
   it('a client within publishRate keeps its connection', async () => {
     const { url } = await start({ publishRate: 1000, publishBurst: 100 });
     const c = await connectRaw('websocket', url);
@@ -189,6 +208,43 @@ describe('bytes in flight inbound', () => {
     }
     expect(c.messages.flat().some((f) => f.type === 'bye')).toBe(false);
   });
+});
+
+describe('bytes per second per address', () => {
+  const big = (from: number, count: number) => pubs(from, count).map((p) => ({ ...p, data: 'x'.repeat(60_000) }));
+
+  it('an address over maxInboundRatePerIp is read no faster than its budget, loses nothing, and other addresses go on', async () => {
+    const { url } = await start({ maxInboundRatePerIp: 65_536 });
+    const heavy = await connectRaw('websocket', url, { localAddress: '127.0.0.2' });
+    const light = await connectRaw('websocket', url, { localAddress: '127.0.0.3' });
+    const started = Date.now();
+    // 300 KB: the first 64 KiB at once, the rest at 64 KiB a second, so at least 3.5 s.
+    for (let i = 0; i < 5; i++) await heavy.send(big(i, 1));
+    await light.send(pubs(100, 1));
+    await light.frame('ack', (a) => a.id === 'p100');
+    const lightAcked = Date.now() - started;
+    await heavy.frame('ack', (a) => a.id === 'p4', 15_000);
+    const heavyDone = Date.now() - started;
+    expect(heavyDone).toBeGreaterThanOrEqual(3000);
+    expect(lightAcked).toBeLessThan(heavyDone);
+    const acks = heavy.messages
+      .flat()
+      .filter((f) => f.type === 'ack')
+      .map((f) => (f as { id: string }).id);
+    expect(acks).toEqual(['p0', 'p1', 'p2', 'p3', 'p4']);
+    expect(heavy.messages.flat().some((f) => f.type === 'error' || f.type === 'bye')).toBe(false);
+  }, 20_000);
+
+  it('long polling: /send bodies are metered the same way', async () => {
+    const { url } = await start({ maxInboundRatePerIp: 65_536 });
+    const c = await connectRaw('longpoll', url);
+    const started = Date.now();
+    const sends = Array.from({ length: 4 }, (_, i) => c.send(big(i, 1)));
+    expect(await Promise.all(sends)).toEqual([204, 204, 204, 204]);
+    await c.frame('ack', (a) => a.id === 'p3', 15_000);
+    // 240 KB from one address: the first 64 KiB at once, then 64 KiB a second.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2000);
+  }, 20_000);
 });
 
 describe('history budgets (memory broker)', () => {

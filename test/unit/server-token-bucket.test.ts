@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TokenBucket } from '../../src/server/token-bucket.js';
+import { SpentBuckets, TokenBucket } from '../../src/server/token-bucket.js';
 
 describe('TokenBucket', () => {
   it('starts full, refuses more than it holds without taking any, and refills at its rate up to its size', () => {
@@ -14,5 +14,38 @@ describe('TokenBucket', () => {
     now += 60_000;
     expect(bucket.take(201)).toBe(false);
     expect(bucket.take(200)).toBe(true);
+  });
+});
+
+describe('SpentBuckets', () => {
+  it('hands a cut connection’s bucket to its address’s next connections until it has filled up again', () => {
+    let now = 0;
+    const spent = new SpentBuckets();
+    const bucket = new TokenBucket(100, 200, () => now);
+    expect(bucket.take(200)).toBe(true);
+    spent.keep('10.0.0.1', bucket);
+    expect(spent.of('10.0.0.1')).toBe(bucket);
+    expect(spent.of('10.0.0.2')).toBeUndefined();
+    now += 1999;
+    expect(spent.of('10.0.0.1')).toBe(bucket);
+    now += 1;
+    // Full again: the address starts over like any other.
+    expect(spent.of('10.0.0.1')).toBeUndefined();
+  });
+
+  it('keeps at most its bound of addresses, forgetting the oldest cut first', () => {
+    const spent = new SpentBuckets(2);
+    const empty = () => {
+      const bucket = new TokenBucket(1, 100, () => 0);
+      bucket.take(100);
+      return bucket;
+    };
+    spent.keep('a', empty());
+    spent.keep('b', empty());
+    spent.keep('a', empty());
+    spent.keep('c', empty());
+    expect(spent.of('b')).toBeUndefined();
+    expect(spent.of('a')).toBeDefined();
+    expect(spent.of('c')).toBeDefined();
   });
 });

@@ -1,0 +1,88 @@
+import { EventEmitter } from 'node:events';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { InboundMeter } from '../../src/server/inbound-rate.js';
+
+/** A stream that records whether it is being read. */
+function stream() {
+  const source = new EventEmitter();
+  const s = {
+    source,
+    paused: false,
+    pause: () => {
+      s.paused = true;
+    },
+    resume: () => {
+      s.paused = false;
+    },
+    read: (bytes: number) => source.emit('data', Buffer.alloc(bytes)),
+    close: () => source.emit('close'),
+  };
+  return s;
+}
+
+describe('InboundMeter', () => {
+  beforeEach(() => vi.useFakeTimers({ now: 0 }));
+  afterEach(() => vi.useRealTimers());
+
+  it('stops reading every stream of an address once it is over its bytes per second, and resumes them when the debt is paid', () => {
+    const meter = new InboundMeter(1000, Date.now);
+    const [a, b, other] = [stream(), stream(), stream()];
+    meter.watch('1.1.1.1', a);
+    meter.watch('1.1.1.1', b);
+    meter.watch('2.2.2.2', other);
+    a.read(600);
+    b.read(400);
+    expect([a.paused, b.paused]).toEqual([false, false]);
+    b.read(500);
+    // 500 bytes over at 1000 a second: half a second of not reading, for both of the address's streams.
+    expect([a.paused, b.paused, other.paused]).toEqual([true, true, false]);
+    // A stream opened meanwhile from the same address waits with the others.
+    const late = stream();
+    meter.watch('1.1.1.1', late);
+    expect(late.paused).toBe(true);
+    other.read(1000);
+    expect(other.paused).toBe(false);
+    vi.advanceTimersByTime(499);
+    expect(a.paused).toBe(true);
+    vi.advanceTimersByTime(1);
+    expect([a.paused, b.paused, late.paused]).toEqual([false, false, false]);
+  });
+
+  it('forgets an address only once its streams are closed and its bucket is full again', () => {
+    const meter = new InboundMeter(1000, Date.now);
+    const a = stream();
+    meter.watch('1.1.1.1', a);
+    a.read(1500);
+    a.close();
+    // Owes 500 bytes, then needs a second to fill up: a new stream meanwhile starts where it left off.
+    vi.advanceTimersByTime(1000);
+    expect(meter.size).toBe(1);
+    const b = stream();
+    meter.watch('1.1.1.1', b);
+    b.read(600);
+    expect(b.paused).toBe(true);
+    b.close();
+    vi.advanceTimersByTime(1600);
+    expect(meter.size).toBe(0);
+    // Its bytes after close are not counted.
+    a.read(10_000);
+    const next = stream();
+    meter.watch('1.1.1.1', next);
+    expect(next.paused).toBe(false);
+  });
+
+  it('ready() resolves at once within the budget, and only once the debt is paid when over it', async () => {
+    const meter = new InboundMeter(1000, Date.now);
+    const a = stream();
+    meter.watch('1.1.1.1', a);
+    await meter.ready('1.1.1.1');
+    a.read(1200);
+    let ready = false;
+    void meter.ready('1.1.1.1').then(() => (ready = true));
+    await vi.advanceTimersByTimeAsync(199);
+    expect(ready).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(ready).toBe(true);
+    await meter.ready('9.9.9.9');
+  });
+});
