@@ -57,6 +57,23 @@ export function fittingCount(texts: readonly string[], max: number): number {
 }
 
 /**
+ * The JSON text of frames sent to many connections alike (a message fanned out to a channel's
+ * subscribers), encoded once instead of once per connection.
+ */
+const sharedTexts = new WeakMap<ServerFrame, { text: string; wire: string }>();
+
+/** Encodes a frame that is about to be queued on many connections, once for all of them. */
+export function shareFrame(frame: ServerFrame): void {
+  try {
+    const text = JSON.stringify(frame);
+    // The wire message of a flush holding only this frame, the usual case in a fan-out.
+    sharedTexts.set(frame, { text, wire: `[${text}]` });
+  } catch {
+    // Not JSON: each connection's flush finds out and ends that connection, as for any frame.
+  }
+}
+
+/**
  * Encodes frames into wire messages of at most `max` characters each, in order (a frame larger
  * than `max` goes alone), with the frames each one holds. Throws when a frame is not JSON.
  */
@@ -67,7 +84,7 @@ export function batchFrames(frames: readonly ServerFrame[], max: number): [text:
   // The brackets, then one comma per frame after the first.
   let size = 2;
   for (const frame of frames) {
-    const text = JSON.stringify(frame);
+    const text = sharedTexts.get(frame)?.text ?? JSON.stringify(frame);
     if (batch.length > 0 && size + 1 + text.length > max) {
       batches.push([`[${texts.join(',')}]`, batch]);
       texts = [];
@@ -81,6 +98,8 @@ export function batchFrames(frames: readonly ServerFrame[], max: number): [text:
   if (batch.length > 0) batches.push([`[${texts.join(',')}]`, batch]);
   return batches;
 }
+
+const isPing = (frame: ServerFrame): boolean => frame.type === 'ping';
 
 /**
  * One client connection on any transport. Frames sent during one turn of the event loop are
@@ -218,10 +237,11 @@ export class Connection implements SweepMember {
     if (this.isClosed || this.queue.length === 0) return;
     const frames = this.queue;
     this.queue = [];
-    let batches;
+    let batches: [text: string, frames: ServerFrame[]][];
     let broken = false;
+    const shared = frames.length === 1 ? sharedTexts.get(frames[0]!) : undefined;
     try {
-      batches = batchFrames(frames, this.settings.maxBatchSize);
+      batches = shared ? [[shared.wire, frames]] : batchFrames(frames, this.settings.maxBatchSize);
     } catch {
       // Data a broker handed back that is not JSON (the publish paths check theirs): the other
       // frames still go out, then this connection ends (the process and the others go on).
@@ -235,13 +255,7 @@ export class Connection implements SweepMember {
     let probe = false;
     for (const [text, batch] of batches) {
       this.sink.write(text, batch, replay);
-      if (
-        this.drain?.wrote(
-          text.length,
-          batch.some((frame) => frame.type === 'ping'),
-        )
-      )
-        probe = true;
+      if (this.drain?.wrote(text.length, batch.some(isPing))) probe = true;
     }
     this.slow.flushed(this.sink.pendingBytes());
     this.flushedAt = Date.now();

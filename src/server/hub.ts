@@ -1,7 +1,7 @@
-import { ErrorCode, type Cursor, type GapFrame, type SubscribedFrame } from '../protocol/index.js';
+import { ErrorCode, type Cursor, type GapFrame, type MsgFrame, type SubscribedFrame } from '../protocol/index.js';
 import { brokerRetryDelay, errorMessage } from './broker-failure.js';
 import type { Broker, ReadResult, StoredMessage } from './brokers/broker.js';
-import type { Connection } from './connection.js';
+import { shareFrame, type Connection } from './connection.js';
 
 /** One connection's subscription to one channel. */
 export class Subscription {
@@ -21,8 +21,11 @@ export class Subscription {
     readonly channel: string,
   ) {}
 
-  /** Sends `message` unless the client already has it; announces an epoch change as a gap. */
-  forward(message: StoredMessage): void {
+  /**
+   * Sends `message` unless the client already has it; announces an epoch change as a gap.
+   * `frame` is its `msg` frame when the caller built one for every subscriber.
+   */
+  forward(message: StoredMessage, frame?: MsgFrame): void {
     if (message.epoch !== this.epoch) {
       this.connection.send({
         type: 'gap',
@@ -35,9 +38,17 @@ export class Subscription {
     } else if (message.seq <= this.seq) return;
     this.epoch = message.epoch;
     this.seq = message.seq;
-    this.connection.send({ type: 'msg', channel: message.channel, epoch: message.epoch, seq: message.seq, data: message.data });
+    this.connection.send(frame ?? msgFrame(message));
   }
 }
+
+const msgFrame = (message: StoredMessage): MsgFrame => ({
+  type: 'msg',
+  channel: message.channel,
+  epoch: message.epoch,
+  seq: message.seq,
+  data: message.data,
+});
 
 /** One broker subscription per channel, shared by every local subscriber. */
 interface ChannelFeed {
@@ -308,9 +319,12 @@ export class Hub {
     const { last } = feed;
     if (last && last.epoch === message.epoch && message.seq <= last.seq) return;
     feed.last = { epoch: message.epoch, seq: message.seq };
+    // One frame object, encoded once, for every subscriber: not one encoding per connection.
+    const frame = msgFrame(message);
+    if (feed.subscribers.size > 1) shareFrame(frame);
     for (const subscription of feed.subscribers) {
       if (subscription.resuming) subscription.held.push(message);
-      else subscription.forward(message);
+      else subscription.forward(message, frame);
     }
   }
 }
