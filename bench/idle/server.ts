@@ -1,8 +1,10 @@
 // One server process of the idle-memory benchmark: `lifeline` (createServer, memory broker) or
 // `ws` (a bare WebSocketServer, the baseline). Prints `{"url":…}` (where to connect) once listening; then each
 // line `measure` on stdin is answered with one JSON line of process.memoryUsage() taken after
-// a full gc (run with --expose-gc).
+// a full gc (run with --expose-gc), and each line `snapshot <path>` with a heap snapshot
+// written there.
 import { createInterface } from 'node:readline';
+import { writeHeapSnapshot } from 'node:v8';
 import { WebSocketServer } from 'ws';
 import { memoryBroker } from '../../src/server/brokers/memory.js';
 import { createServer } from '../../src/server/server.js';
@@ -37,7 +39,13 @@ const settle = async () => {
 
 console.log(JSON.stringify({ url: await listen() }));
 for await (const line of createInterface({ input: process.stdin })) {
-  if (line.trim() !== 'measure') continue;
-  await settle();
-  console.log(JSON.stringify(process.memoryUsage()));
+  const [command, path] = line.trim().split(' ');
+  if (command === 'measure') {
+    await settle();
+    console.log(JSON.stringify(process.memoryUsage()));
+  } else if (command === 'snapshot' && path) {
+    // For BREAKDOWN=1: what the heap holds, by constructor, written where the runner asked.
+    await settle();
+    console.log(JSON.stringify({ path: writeHeapSnapshot(path) }));
+  }
 }

@@ -15,7 +15,7 @@ import { answerBodyError, bearerToken, parseJson, readBody, sendError, sendJson 
  */
 async function body(req: IncomingMessage, res: ServerResponse, max: number, context: ServerContext): Promise<string | undefined> {
   const ip = clientIp(req.socket);
-  context.meter.watch(ip, { source: req, pause: () => req.pause(), resume: () => req.resume() });
+  context.meter.watch(ip, req, req);
   try {
     const text = await readBody(req, max);
     await context.meter.ready(ip);

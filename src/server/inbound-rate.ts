@@ -1,7 +1,5 @@
-/** A stream whose bytes are metered: where they are read, and how its reading stops and starts. */
-export interface Metered {
-  /** Emits 'data' with each chunk read and 'close' once. */
-  source: NodeJS.EventEmitter;
+/** What stops and starts a metered stream's reading (a WebSocket, or a request itself). */
+export interface Pausable {
   pause(): void;
   resume(): void;
 }
@@ -10,13 +8,18 @@ interface Address {
   readonly ip: string;
   tokens: number;
   at: number;
-  readonly streams: Set<Metered>;
+  readonly streams: Set<Pausable>;
   /** Set while the address is over its budget and its streams are paused. */
   timer: NodeJS.Timeout | undefined;
   /** Called once the address is within its budget again. */
   readonly waiters: (() => void)[];
   /** Set while an address without streams waits for its bucket to fill up before it is dropped. */
   idle: NodeJS.Timeout | undefined;
+}
+
+interface Watched {
+  readonly address: Address;
+  readonly target: Pausable;
 }
 
 /**
@@ -28,29 +31,51 @@ interface Address {
  */
 export class InboundMeter {
   private readonly addresses = new Map<string, Address>();
+  private readonly watched = new WeakMap<NodeJS.EventEmitter, Watched>();
+  // One pair of listeners for every stream (they find theirs by `this`): an idle connection
+  // costs the meter a map entry, not closures of its own.
+  private readonly onData: (this: NodeJS.EventEmitter, chunk: Buffer) => void;
+  private readonly onClose: (this: NodeJS.EventEmitter) => void;
 
   constructor(
     private readonly rate: number,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    const meter = this;
+    this.onData = function (chunk) {
+      const watched = meter.watched.get(this);
+      if (watched) meter.charge(watched.address, chunk.length);
+    };
+    this.onClose = function () {
+      meter.unwatch(this);
+    };
+  }
 
-  /** Meters `stream` as one of `ip`'s until its source closes. */
-  watch(ip: string, stream: Metered): void {
+  /**
+   * Meters the bytes `source` reads (its 'data' events) as `ip`'s, until it emits 'close';
+   * `target` is paused while the address is over its budget.
+   */
+  watch(ip: string, source: NodeJS.EventEmitter, target: Pausable): void {
     let address = this.addresses.get(ip);
     if (!address) {
       address = { ip, tokens: this.rate, at: this.now(), streams: new Set(), timer: undefined, waiters: [], idle: undefined };
       this.addresses.set(ip, address);
     }
-    const held = address;
-    held.streams.add(stream);
-    if (held.timer) stream.pause();
-    const onData = (chunk: Buffer) => this.charge(held, chunk.length);
-    stream.source.on('data', onData);
-    stream.source.once('close', () => {
-      stream.source.off('data', onData);
-      held.streams.delete(stream);
-      this.forget(held);
-    });
+    address.streams.add(target);
+    if (address.timer) target.pause();
+    this.watched.set(source, { address, target });
+    source.on('data', this.onData);
+    source.on('close', this.onClose);
+  }
+
+  private unwatch(source: NodeJS.EventEmitter): void {
+    source.off('data', this.onData);
+    source.off('close', this.onClose);
+    const watched = this.watched.get(source);
+    if (!watched) return;
+    this.watched.delete(source);
+    watched.address.streams.delete(watched.target);
+    this.forget(watched.address);
   }
 
   /**

@@ -70,7 +70,7 @@ export class WebSocketEndpoint {
       upgraded = true;
       // Counted where bytes are read, not per message: a big message costs the address its
       // budget as it arrives, and pausing the WebSocket leaves the rest in the kernel.
-      this.context.meter.watch(ip, { source: socket, pause: () => ws.pause(), resume: () => ws.resume() });
+      this.context.meter.watch(ip, socket, ws);
       this.handshake(ws, upgradeRequest, ip);
     });
   }

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { InboundMeter } from '../../src/server/inbound-rate.js';
 
-/** A stream that records whether it is being read. */
+/** A stream that records whether it is being read; watched as `meter.watch(ip, s.source, s)`. */
 function stream() {
   const source = new EventEmitter();
   const s = {
@@ -27,9 +27,9 @@ describe('InboundMeter', () => {
   it('stops reading every stream of an address once it is over its bytes per second, and resumes them when the debt is paid', () => {
     const meter = new InboundMeter(1000, Date.now);
     const [a, b, other] = [stream(), stream(), stream()];
-    meter.watch('1.1.1.1', a);
-    meter.watch('1.1.1.1', b);
-    meter.watch('2.2.2.2', other);
+    meter.watch('1.1.1.1', a.source, a);
+    meter.watch('1.1.1.1', b.source, b);
+    meter.watch('2.2.2.2', other.source, other);
     a.read(600);
     b.read(400);
     expect([a.paused, b.paused]).toEqual([false, false]);
@@ -38,7 +38,7 @@ describe('InboundMeter', () => {
     expect([a.paused, b.paused, other.paused]).toEqual([true, true, false]);
     // A stream opened meanwhile from the same address waits with the others.
     const late = stream();
-    meter.watch('1.1.1.1', late);
+    meter.watch('1.1.1.1', late.source, late);
     expect(late.paused).toBe(true);
     other.read(1000);
     expect(other.paused).toBe(false);
@@ -51,14 +51,14 @@ describe('InboundMeter', () => {
   it('forgets an address only once its streams are closed and its bucket is full again', () => {
     const meter = new InboundMeter(1000, Date.now);
     const a = stream();
-    meter.watch('1.1.1.1', a);
+    meter.watch('1.1.1.1', a.source, a);
     a.read(1500);
     a.close();
     // Owes 500 bytes, then needs a second to fill up: a new stream meanwhile starts where it left off.
     vi.advanceTimersByTime(1000);
     expect(meter.size).toBe(1);
     const b = stream();
-    meter.watch('1.1.1.1', b);
+    meter.watch('1.1.1.1', b.source, b);
     b.read(600);
     expect(b.paused).toBe(true);
     b.close();
@@ -67,14 +67,14 @@ describe('InboundMeter', () => {
     // Its bytes after close are not counted.
     a.read(10_000);
     const next = stream();
-    meter.watch('1.1.1.1', next);
+    meter.watch('1.1.1.1', next.source, next);
     expect(next.paused).toBe(false);
   });
 
   it('ready() resolves at once within the budget, and only once the debt is paid when over it', async () => {
     const meter = new InboundMeter(1000, Date.now);
     const a = stream();
-    meter.watch('1.1.1.1', a);
+    meter.watch('1.1.1.1', a.source, a);
     await meter.ready('1.1.1.1');
     a.read(1200);
     let ready = false;
