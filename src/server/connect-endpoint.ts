@@ -21,6 +21,8 @@ async function body(req: IncomingMessage, res: ServerResponse, max: number, cont
     await context.meter.ready(ip);
     return text;
   } catch (error) {
+    // readBody paused a body too large to drain: the meter must not resume it.
+    context.meter.unwatch(req);
     answerBodyError(res, error);
     return undefined;
   }
@@ -107,7 +109,7 @@ export async function handleSend(
 ): Promise<void> {
   const connection = context.connections.get(cid);
   if (!relay && (!connection || connection.transport === 'websocket')) {
-    req.resume();
+    context.drain(req);
     return sendError(res, 404, ErrorCode.UNKNOWN_CONNECTION, 'Unknown or closed cid');
   }
   const text = await body(req, res, maxWireSize(context.options), context);

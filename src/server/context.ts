@@ -5,7 +5,7 @@ import { Connection, type ConnectionSink } from './connection.js';
 import { Hub } from './hub.js';
 import type { InboundContext } from './inbound.js';
 import { InboundMeter } from './inbound-rate.js';
-import { IpLimiter } from './limits.js';
+import { IpLimiter, clientIp } from './limits.js';
 import type { ResolvedServerOptions, ServerTransport } from './options.js';
 import { restartSpread } from './restart-spread.js';
 import { SpentBuckets } from './token-bucket.js';
@@ -50,6 +50,15 @@ export class ServerContext implements InboundContext {
     this.hub = new Hub(options.broker);
     this.limiter = new IpLimiter(options.maxConnectionsPerIp);
     this.meter = new InboundMeter(options.maxInboundRatePerIp);
+  }
+
+  /**
+   * Reads and drops the body of a request that is answered without it (a refusal), metered like
+   * any other: refusing must not be a way around maxInboundRatePerIp.
+   */
+  drain(req: IncomingMessage): void {
+    this.meter.watch(clientIp(req.socket), req, req);
+    req.resume();
   }
 
   /** Runs the `authenticate` hook; no hook accepts everyone. */

@@ -71,12 +71,12 @@ export async function publish(context: ServerContext, channel: string, data: unk
 export async function handlePublish(req: IncomingMessage, res: ServerResponse, context: ServerContext): Promise<void> {
   const { apiKey, maxMessageSize } = context.options;
   if (apiKey === undefined) {
-    req.resume();
+    context.drain(req);
     return sendError(res, 404, ErrorCode.NOT_FOUND, 'The publish API is off: the server has no apiKey');
   }
   const token = bearerToken(req);
   if (token === undefined || !sameKey(token, apiKey)) {
-    req.resume();
+    context.drain(req);
     return sendError(res, 401, ErrorCode.UNAUTHORIZED, 'Missing or wrong API key (Authorization: Bearer <key>)');
   }
   let text: string;

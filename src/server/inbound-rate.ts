@@ -44,7 +44,7 @@ export class InboundMeter {
     const meter = this;
     this.onData = function (chunk) {
       const watched = meter.watched.get(this);
-      if (watched) meter.charge(watched.address, chunk.length);
+      if (watched) meter.charge(watched, chunk.length);
     };
     this.onClose = function () {
       meter.unwatch(this);
@@ -56,6 +56,7 @@ export class InboundMeter {
    * `target` is paused while the address is over its budget.
    */
   watch(ip: string, source: NodeJS.EventEmitter, target: Pausable): void {
+    if (this.watched.has(source)) return;
     let address = this.addresses.get(ip);
     if (!address) {
       address = { ip, tokens: this.rate, at: this.now(), streams: new Set(), timer: undefined, waiters: [], idle: undefined };
@@ -68,7 +69,8 @@ export class InboundMeter {
     source.on('close', this.onClose);
   }
 
-  private unwatch(source: NodeJS.EventEmitter): void {
+  /** Stops metering `source` (it also stops at its 'close'); its target is not resumed by the meter again. */
+  unwatch(source: NodeJS.EventEmitter): void {
     source.off('data', this.onData);
     source.off('close', this.onClose);
     const watched = this.watched.get(source);
@@ -100,11 +102,15 @@ export class InboundMeter {
     address.at = t;
   }
 
-  private charge(address: Address, bytes: number): void {
+  private charge({ address, target }: Watched, bytes: number): void {
     this.refill(address);
     address.tokens -= bytes;
     if (address.tokens >= 0 || address.timer) return;
     for (const stream of address.streams) stream.pause();
+    // Resumed in order, the first stream with data buffered puts the address in debt again
+    // before the others are read: the one that did it goes last next time.
+    address.streams.delete(target);
+    address.streams.add(target);
     this.wait(address);
   }
 

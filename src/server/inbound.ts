@@ -118,7 +118,7 @@ const isPub = (raw: unknown): boolean => (raw as { type?: unknown } | null)?.typ
  * Admits a wire message of `bytes` holding `frames`, or closes the connection with 1008 when it
  * breaks a budget: more publishes than `publishRate` / `publishBurst` allow (after an `error`
  * frame `RATE_LIMITED` without an id, so the client keeps them and resends after reconnecting;
- * its address's next connections draw from the same spent bucket until it has filled up again),
+ * its address's next connections start from that spent bucket until it has filled up again),
  * more than `maxInboundBytes` waiting (a message that finds nothing waiting is always taken, so
  * any message within the size limits gets through), or more than {@link maxWaitingFrames}.
  * Returns the function each frame calls when done with, or undefined when refused.

@@ -144,8 +144,8 @@ export interface ServerOptions<Principal = unknown> {
    * Publishes per second one connection may keep up (a token bucket refilled at this rate).
    * Over it, the connection gets an `error` frame `RATE_LIMITED` and is closed with 1008; its
    * client resends what is unacknowledged after reconnecting, and dedup keeps it single. The
-   * address's next connections draw from the spent bucket until it is full again, so
-   * reconnecting buys no new burst.
+   * address's next connections start from a copy of the spent bucket (not a full one) until it
+   * is full again, so reconnecting buys no new burst.
    * @default 100
    */
   publishRate?: number;

@@ -114,7 +114,7 @@ export function createServer<Principal = unknown>(options: ServerOptions<Princip
     const endpoint = url.pathname.slice(path.length);
     // The publish API is for backends (its key guards it) and /health for probes, either of which may use any name.
     if (endpoint !== '/publish' && endpoint !== '/health' && !hostAllowed(req, resolved.allowedHosts, boundHosts)) {
-      req.resume();
+      context.drain(req);
       return sendError(res, 403, ErrorCode.HOST_NOT_ALLOWED, 'Host not allowed (see the allowedHosts option)');
     }
     const originOk = allowed(req, url.pathname);
@@ -122,16 +122,16 @@ export function createServer<Principal = unknown>(options: ServerOptions<Princip
     // the page can read its 403 rather than a bare CORS failure.
     if (req.method === 'OPTIONS') return answerPreflight(res);
     if (!originOk) {
-      req.resume();
+      context.drain(req);
       return sendError(res, 403, ErrorCode.ORIGIN_NOT_ALLOWED, refusal(req));
     }
     if ((endpoint === '' || endpoint === '/') && (req.method === 'GET' || req.method === 'HEAD')) {
-      req.resume();
+      context.drain(req);
       return answerLanding(req, res, path, resolved.apiKey !== undefined);
     }
     if (endpoint === '/health' && req.method === 'GET') return handleHealth(res, context);
     if (context.stopping) {
-      req.resume();
+      context.drain(req);
       return sendError(res, 503, ErrorCode.SHUTTING_DOWN, 'Server is shutting down');
     }
     const cid = url.searchParams.get('cid') ?? '';
@@ -145,16 +145,16 @@ export function createServer<Principal = unknown>(options: ServerOptions<Princip
       '/ws': 'GET',
     }[endpoint];
     if (method === undefined) {
-      req.resume();
+      context.drain(req);
       return sendError(res, 404, ErrorCode.NOT_FOUND, `No endpoint ${url.pathname}`);
     }
     if (req.method !== method) {
-      req.resume();
+      context.drain(req);
       return sendError(res, 405, ErrorCode.NOT_FOUND, `${url.pathname} takes ${method}`, { Allow: method });
     }
     if (endpoint === '/ws') {
       // A plain GET: upgrades never reach here (see handleUpgrade).
-      req.resume();
+      context.drain(req);
       return sendError(res, 426, ErrorCode.NOT_FOUND, `${url.pathname} needs a WebSocket upgrade`, {
         Upgrade: 'websocket',
         Connection: 'Upgrade',
@@ -164,7 +164,7 @@ export function createServer<Principal = unknown>(options: ServerOptions<Princip
     const key = bearerToken(req);
     // A local connection's /send and /poll need its key (relayed ones are checked by their owner).
     if ((endpoint === '/send' || endpoint === '/poll') && owner === undefined && !context.keyMatches(cid, key)) {
-      req.resume();
+      context.drain(req);
       return sendError(res, 404, ErrorCode.UNKNOWN_CONNECTION, 'Unknown cid, or wrong connection key');
     }
     switch (endpoint) {

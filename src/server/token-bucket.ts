@@ -10,8 +10,9 @@ export class TokenBucket {
     private readonly rate: number,
     private readonly burst: number,
     private readonly now: () => number = Date.now,
+    tokens = burst,
   ) {
-    this.tokens = burst;
+    this.tokens = tokens;
     this.at = now();
   }
 
@@ -21,6 +22,12 @@ export class TokenBucket {
     if (this.tokens < count) return false;
     this.tokens -= count;
     return true;
+  }
+
+  /** A bucket of its own holding what this one holds now. */
+  copy(): TokenBucket {
+    this.refill();
+    return new TokenBucket(this.rate, this.burst, this.now, this.tokens);
   }
 
   /** True once the bucket has filled up again. */
@@ -38,9 +45,9 @@ export class TokenBucket {
 
 /**
  * The publish buckets of connections cut for going over `publishRate`, by address, until they
- * are full again. A connection opened from that address meanwhile draws from the same bucket,
- * so reconnecting never buys a new burst. At most `max` addresses are kept, the oldest cut
- * forgotten first.
+ * are full again. A connection opened from that address meanwhile starts from a copy of it (as
+ * spent as it is now, refilling at the same rate) instead of a full one, so reconnecting never
+ * buys a new burst. At most `max` addresses are kept, the oldest cut forgotten first.
  */
 export class SpentBuckets {
   private readonly byIp = new Map<string, TokenBucket>();
@@ -54,11 +61,12 @@ export class SpentBuckets {
     if (this.byIp.size > this.max) this.byIp.delete(this.byIp.keys().next().value as string);
   }
 
-  /** The spent bucket of `ip`, while it has not filled up again. */
+  /** A copy of the spent bucket of `ip` for a new connection, while it has not filled up again. */
   of(ip: string): TokenBucket | undefined {
     const bucket = this.byIp.get(ip);
-    if (bucket?.full()) this.byIp.delete(ip);
-    else return bucket;
+    if (!bucket) return undefined;
+    if (!bucket.full()) return bucket.copy();
+    this.byIp.delete(ip);
     return undefined;
   }
 }

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { InboundMeter } from '../../src/server/inbound-rate.js';
 
@@ -64,8 +65,9 @@ describe('InboundMeter', () => {
     b.close();
     vi.advanceTimersByTime(1600);
     expect(meter.size).toBe(0);
-    // Its bytes after close are not counted.
-    a.read(10_000);
+    // Its listeners are gone with it.
+    expect(a.source.listenerCount('data')).toBe(0);
+    expect(a.source.listenerCount('close')).toBe(0);
     const next = stream();
     meter.watch('1.1.1.1', next.source, next);
     expect(next.paused).toBe(false);
@@ -84,5 +86,29 @@ describe('InboundMeter', () => {
     await vi.advanceTimersByTimeAsync(1);
     expect(ready).toBe(true);
     await meter.ready('9.9.9.9');
+  });
+});
+
+describe('InboundMeter with real streams', () => {
+  it('a stream that keeps the address in debt does not starve the address’s other streams', async () => {
+    const meter = new InboundMeter(1_048_576);
+    const heavy = new PassThrough();
+    const light = new PassThrough();
+    meter.watch('1.1.1.1', heavy, heavy);
+    meter.watch('1.1.1.1', light, light);
+    let heavyBytes = 0;
+    heavy.on('data', (chunk: Buffer) => {
+      heavyBytes += chunk.length;
+    });
+    // 3 MiB buffered: about two seconds of the budget after the first second's worth.
+    for (let i = 0; i < 192; i++) heavy.write(Buffer.alloc(16_384));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(heavyBytes).toBeLessThan(3 * 1_048_576);
+    const lightRead = new Promise<number>((resolve) => light.once('data', () => resolve(heavyBytes)));
+    light.write(Buffer.alloc(100));
+    // Read while the heavy stream still has most of its backlog, not after it.
+    expect(await lightRead).toBeLessThan(2 * 1_048_576);
+    heavy.destroy();
+    light.destroy();
   });
 });

@@ -18,16 +18,22 @@ describe('TokenBucket', () => {
 });
 
 describe('SpentBuckets', () => {
-  it('hands a cut connection’s bucket to its address’s next connections until it has filled up again', () => {
+  it('starts its address’s next connections from a copy of the cut bucket until it has filled up again', () => {
     let now = 0;
     const spent = new SpentBuckets();
     const bucket = new TokenBucket(100, 200, () => now);
     expect(bucket.take(200)).toBe(true);
     spent.keep('10.0.0.1', bucket);
-    expect(spent.of('10.0.0.1')).toBe(bucket);
     expect(spent.of('10.0.0.2')).toBeUndefined();
+    now += 100;
+    // 10 tokens back: each new connection gets its own copy of them, not a share of one bucket.
+    const [first, second] = [spent.of('10.0.0.1')!, spent.of('10.0.0.1')!];
+    expect(first.take(11)).toBe(false);
+    expect(first.take(10)).toBe(true);
+    expect(second.take(10)).toBe(true);
+    expect(bucket.take(10)).toBe(true);
     now += 1999;
-    expect(spent.of('10.0.0.1')).toBe(bucket);
+    expect(spent.of('10.0.0.1')).toBeDefined();
     now += 1;
     // Full again: the address starts over like any other.
     expect(spent.of('10.0.0.1')).toBeUndefined();
