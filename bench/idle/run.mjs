@@ -1,5 +1,6 @@
 // Heap and RSS per idle WebSocket: the Lifeline server against a bare `ws` server, each in its
-// own process, with CONNECTIONS (default 10000) idle clients in a third. Each server reports
+// own process, with CONNECTIONS (default 10000) idle clients in a third; then Lifeline's SSE
+// and long-poll connections (HTTP_CONNECTIONS, default 2000, each on a fresh server). Each server reports
 // process.memoryUsage() after a full gc, before and after the clients connect; the figure per
 // connection is the difference divided by the connections open. Prints a table and writes
 // bench/results/idle.json. Run with `npm run bench:idle`. BREAKDOWN=1 also takes a heap
@@ -15,6 +16,8 @@ import { build } from 'esbuild';
 
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 10_000);
 const BREAKDOWN = process.env.BREAKDOWN === '1';
+/** Lifeline's SSE and long-poll connections, each measured on a fresh server (0 leaves them out). */
+const HTTP_CONNECTIONS = Number(process.env.HTTP_CONNECTIONS ?? 2000);
 const here = (path) => fileURLToPath(new URL(path, import.meta.url));
 
 /** Runs `args` with node; resolves the child and a function that awaits its next JSON line. */
@@ -51,14 +54,15 @@ async function snapshot(server, dir, name) {
   return (await server.next()).path;
 }
 
-async function measure(bundle, kind, dir) {
+async function measure(bundle, kind, dir, transport = 'websocket', connections = CONNECTIONS) {
   const server = start(['--expose-gc', bundle, kind]);
   try {
-    const { url } = await server.next();
+    const { url, http } = await server.next();
     server.child.stdin.write('measure\n');
     const before = await server.next();
-    const snapBefore = BREAKDOWN ? await snapshot(server, dir, `${kind}-before.heapsnapshot`) : undefined;
-    const clients = start([here('./clients.mjs'), url, String(CONNECTIONS)]);
+    const snapBefore = BREAKDOWN && transport === 'websocket' ? await snapshot(server, dir, `${kind}-before.heapsnapshot`) : undefined;
+    const target = transport === 'websocket' ? url : http;
+    const clients = start([here('./clients.mjs'), target, String(connections), '200', transport]);
     try {
       const { open, failed } = await clients.next();
       server.child.stdin.write('measure\n');
@@ -75,6 +79,7 @@ async function measure(bundle, kind, dir) {
       }
       return {
         server: kind,
+        transport,
         open,
         failed,
         heapPerConnection: (after.heapUsed - before.heapUsed) / open,
@@ -112,14 +117,21 @@ try {
   const rows = [];
   for (const kind of ['ws', 'lifeline']) rows.push(await measure(bundle, kind, dir));
   const [raw, lifeline] = rows;
+  if (HTTP_CONNECTIONS > 0)
+    for (const transport of ['sse', 'longpoll']) rows.push(await measure(bundle, 'lifeline', dir, transport, HTTP_CONNECTIONS));
   const kib = (bytes) => (bytes / 1024).toFixed(2);
-  console.log(`Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model}; ${CONNECTIONS} idle WebSockets per server`);
+  console.log(
+    `Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model}; ${CONNECTIONS} idle WebSockets per server` +
+      (HTTP_CONNECTIONS > 0 ? `, ${HTTP_CONNECTIONS} SSE and ${HTTP_CONNECTIONS} long-poll connections on servers of their own` : ''),
+  );
   console.log('');
-  console.log('| server | open | heap per connection, KiB | RSS per connection, KiB | heap ÷ raw ws |');
-  console.log('|---|---:|---:|---:|---:|');
+  console.log('| server | transport | open | heap per connection, KiB | RSS per connection, KiB | heap ÷ raw ws |');
+  console.log('|---|---|---:|---:|---:|---:|');
   for (const row of rows) {
-    const ratio = (row.heapPerConnection / raw.heapPerConnection).toFixed(2);
-    console.log(`| ${row.server} | ${row.open} | ${kib(row.heapPerConnection)} | ${kib(row.rssPerConnection)} | ${ratio}× |`);
+    const ratio = row.transport === 'websocket' ? `${(row.heapPerConnection / raw.heapPerConnection).toFixed(2)}×` : '—';
+    console.log(
+      `| ${row.server} | ${row.transport} | ${row.open} | ${kib(row.heapPerConnection)} | ${kib(row.rssPerConnection)} | ${ratio} |`,
+    );
   }
   if (BREAKDOWN) {
     // What the Lifeline server adds per connection beyond the bare ws server, by heap snapshot.
@@ -146,7 +158,7 @@ try {
   mkdirSync(results, { recursive: true });
   writeFileSync(
     join(results, 'idle.json'),
-    `${JSON.stringify({ date: new Date().toISOString(), node: process.version, connections: CONNECTIONS, rows, ratio }, null, 2)}\n`,
+    `${JSON.stringify({ date: new Date().toISOString(), node: process.version, connections: CONNECTIONS, httpConnections: HTTP_CONNECTIONS, rows, ratio }, null, 2)}\n`,
   );
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -11,14 +11,17 @@ import { createServer } from '../../src/server/server.js';
 
 const kind = process.argv[2];
 
-/** Listens on a free loopback port; resolves the WebSocket URL to connect to. */
-async function listen(): Promise<string> {
+/**
+ * Listens on a free loopback port; resolves the WebSocket URL to connect to (and for Lifeline,
+ * its base URL for SSE and long polling).
+ */
+async function listen(): Promise<{ url: string; http?: string }> {
   if (kind === 'ws') {
     const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: false });
     await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
     // What every real ws server does at least: answer the client's first message.
     wss.on('connection', (socket) => socket.once('message', () => socket.send('[{"type":"welcome"}]')));
-    return `ws://127.0.0.1:${(wss.address() as { port: number }).port}`;
+    return { url: `ws://127.0.0.1:${(wss.address() as { port: number }).port}` };
   }
   const server = createServer({
     broker: memoryBroker(),
@@ -27,7 +30,7 @@ async function listen(): Promise<string> {
     maxSocketsPerIp: 1_000_000,
   });
   const { url } = await server.listen(0, '127.0.0.1');
-  return `${url.replace(/^http/, 'ws')}/ws`;
+  return { url: `${url.replace(/^http/, 'ws')}/ws`, http: url };
 }
 
 const settle = async () => {
@@ -37,7 +40,7 @@ const settle = async () => {
   }
 };
 
-console.log(JSON.stringify({ url: await listen() }));
+console.log(JSON.stringify(await listen()));
 for await (const line of createInterface({ input: process.stdin })) {
   const [command, path] = line.trim().split(' ');
   if (command === 'measure') {
