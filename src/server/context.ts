@@ -19,6 +19,10 @@ export function expiryOf(principal: unknown): number | undefined {
   return typeof at === 'number' && Number.isFinite(at) ? at : undefined;
 }
 
+/** The message of a connection refused while its address is rate limited (`ms` to wait). */
+export const rateLimitedMessage = (ms: number): string =>
+  `This address was cut for publishing faster than publishRate; connect again in ${Math.ceil(ms / 1000)} s`;
+
 /** Longest delay setTimeout takes; a later expiry is checked again then. */
 const MAX_TIMER = 2 ** 31 - 1;
 
@@ -59,6 +63,15 @@ export class ServerContext implements InboundContext {
   drain(req: IncomingMessage): void {
     this.meter.watch(clientIp(req.socket), req, req);
     req.resume();
+  }
+
+  /**
+   * Milliseconds a new connection from `ip` should wait: its address was cut for
+   * `RATE_LIMITED` and its spent bucket holds less than a tenth of `publishBurst` (a connection
+   * now could not publish even that). 0 lets it in.
+   */
+  rateLimitedFor(ip: string): number {
+    return this.spentPublishes.retryAfter(ip, Math.ceil(this.options.publishBurst / 10));
   }
 
   /** Runs the `authenticate` hook; no hook accepts everyone. */

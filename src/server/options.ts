@@ -145,7 +145,9 @@ export interface ServerOptions<Principal = unknown> {
    * Over it, the connection gets an `error` frame `RATE_LIMITED` and is closed with 1008; its
    * client resends what is unacknowledged after reconnecting, and dedup keeps it single. The
    * address's next connections start from a copy of the spent bucket (not a full one) until it
-   * is full again, so reconnecting buys no new burst.
+   * is full again, so reconnecting buys no new burst; while it holds less than a tenth of
+   * `publishBurst`, the address's WebSocket upgrades and `/connect`s are refused with HTTP 429
+   * `RATE_LIMITED` and `Retry-After`.
    * @default 100
    */
   publishRate?: number;

@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import { CloseCode, ErrorCode } from '../protocol/index.js';
 import { Cluster } from './cluster.js';
 import { handleConnect, handleSend } from './connect-endpoint.js';
-import { ServerContext } from './context.js';
+import { ServerContext, rateLimitedMessage } from './context.js';
 import { hostAllowed } from './host.js';
 import { handleHealth, handlePublish, publish, type PublishAck } from './http-api.js';
 import { bearerToken, sendError } from './http-util.js';
@@ -204,7 +204,14 @@ export function createServer<Principal = unknown>(options: ServerOptions<Princip
       refuseUpgrade(socket, 503, ErrorCode.SHUTTING_DOWN, 'Server is shutting down', cors);
     } else {
       const ip = clientIp(req.socket);
-      if (!context.limiter.acquire(ip)) {
+      const wait = context.rateLimitedFor(ip);
+      if (wait > 0) {
+        // A reconnect loop after RATE_LIMITED costs a refused request, not a WebSocket.
+        refuseUpgrade(socket, 429, ErrorCode.RATE_LIMITED, rateLimitedMessage(wait), {
+          ...cors,
+          'Retry-After': String(Math.ceil(wait / 1000)),
+        });
+      } else if (!context.limiter.acquire(ip)) {
         refuseUpgrade(
           socket,
           429,

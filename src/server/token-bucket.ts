@@ -30,6 +30,12 @@ export class TokenBucket {
     return new TokenBucket(this.rate, this.burst, this.now, this.tokens);
   }
 
+  /** Milliseconds until the bucket holds `count` tokens (0 when it does now). */
+  msUntil(count: number): number {
+    this.refill();
+    return this.tokens >= count ? 0 : Math.ceil(((count - this.tokens) * 1000) / this.rate);
+  }
+
   /** True once the bucket has filled up again. */
   full(): boolean {
     this.refill();
@@ -59,6 +65,14 @@ export class SpentBuckets {
     this.byIp.delete(ip);
     this.byIp.set(ip, bucket);
     if (this.byIp.size > this.max) this.byIp.delete(this.byIp.keys().next().value as string);
+  }
+
+  /**
+   * Milliseconds until the spent bucket of `ip` holds `count` tokens; 0 when it does, or when
+   * the address has none. A connection opened sooner could not publish even `count`.
+   */
+  retryAfter(ip: string, count: number): number {
+    return this.byIp.get(ip)?.msUntil(count) ?? 0;
   }
 
   /** A copy of the spent bucket of `ip` for a new connection, while it has not filled up again. */

@@ -1,10 +1,12 @@
 // Issue 11's attacks, each at the size that showed it: one client must never take the server,
 // or any other client, down.
+import { request } from 'node:http';
 import { createConnection, type Socket } from 'node:net';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import type { ServerFrame } from '../../src/protocol/index.js';
 import type { ServerOptions } from '../../src/server.js';
-import { connectRaw, http, startServer, transports, until, type TestServer } from '../helpers/server.js';
+import WebSocket from 'ws';
+import { connectRaw, http, startServer, transports, until, type RawClient, type TestServer } from '../helpers/server.js';
 
 let t: TestServer | undefined;
 const start = async (options: ServerOptions = {}) => (t = await startServer(options));
@@ -146,24 +148,62 @@ describe('publish flood', () => {
     await bystander.frame('msg', (m) => m.data === 'still here');
   });
 
-  it('a reconnect from the cut address starts from the spent bucket (no new burst); another address has its own', async () => {
-    // One token a second: the spent bucket stays far from full however slow this machine is.
-    const { url } = await start({ publishRate: 1, publishBurst: 100 });
-    const first = await connectRaw('websocket', url, { localAddress: '127.0.0.2' });
+  /** Cuts a connection from `localAddress` for RATE_LIMITED after one full burst of 100. */
+  const cutFrom = async (url: string, localAddress: string) => {
+    const first = await connectRaw('websocket', url, { localAddress });
     await first.send(pubs(0, 100));
     await first.frame('ack', (a) => a.id === 'p99');
     await first.send(pubs(100, 100));
     await first.frame('error', (e) => e.code === 'RATE_LIMITED');
     expect((await first.ended).code).toBe(1008);
-    // Seconds after the cut at 1 a second, far fewer than 100 tokens have come back.
-    const again = await connectRaw('websocket', url, { localAddress: '127.0.0.2' });
-    await again.send(pubs(200, 100));
-    await again.frame('error', (e) => e.code === 'RATE_LIMITED');
-    expect((await again.ended).code).toBe(1008);
-    expect(again.messages.flat().some((f) => f.type === 'ack')).toBe(false);
+  };
+
+  it('a cut address is refused new connections (429 RATE_LIMITED, Retry-After) until its bucket holds a tenth of publishBurst; another address connects', async () => {
+    // One token a second: ten seconds before the address may connect again, however slow this machine is.
+    const { url } = await start({ publishRate: 1, publishBurst: 100 });
+    await cutFrom(url, '127.0.0.2');
+    const upgrade = await new Promise<{ status: number | undefined; retryAfter: string | undefined }>((resolve, reject) => {
+      const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/ws`, { localAddress: '127.0.0.2' });
+      ws.on('unexpected-response', (_req, res) => {
+        resolve({ status: res.statusCode, retryAfter: res.headers['retry-after'] as string | undefined });
+        res.resume();
+        ws.terminate();
+      });
+      ws.on('open', () => reject(new Error('the upgrade was accepted')));
+      ws.on('error', () => undefined);
+    });
+    expect(upgrade.status).toBe(429);
+    expect(Number(upgrade.retryAfter)).toBeGreaterThanOrEqual(1);
+    const connect = await new Promise<{ status: number | undefined; body: string }>((resolve, reject) => {
+      const req = request(`${url}/connect`, { method: 'POST', localAddress: '127.0.0.2' }, (res) => {
+        let body = '';
+        res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode, body }));
+      });
+      req.on('error', reject);
+      req.end(JSON.stringify({ v: 1, transport: 'sse' }));
+    });
+    expect(connect.status).toBe(429);
+    expect(JSON.parse(connect.body).error.code).toBe('RATE_LIMITED');
     const other = await connectRaw('websocket', url, { localAddress: '127.0.0.3' });
     await other.send(pubs(300, 100));
     await other.frame('ack', (a) => a.id === 'p399');
+  });
+
+  it('once let in again, a connection of the cut address starts from the spent bucket, not a new burst', async () => {
+    // 20 a second: let in again after half a second (10 tokens), a burst of 100 only after 5 s.
+    const { url } = await start({ publishRate: 20, publishBurst: 100 });
+    await cutFrom(url, '127.0.0.2');
+    let again: RawClient | undefined;
+    for (let attempt = 0; attempt < 40 && !again; attempt++) {
+      again = await connectRaw('websocket', url, { localAddress: '127.0.0.2' }).catch(() => undefined);
+      if (!again) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(again).toBeDefined();
+    await again!.send(pubs(200, 100));
+    await again!.frame('error', (e) => e.code === 'RATE_LIMITED');
+    expect((await again!.ended).code).toBe(1008);
+    expect(again!.messages.flat().some((f) => f.type === 'ack')).toBe(false);
   });
 
   it('a client within publishRate keeps its connection', async () => {
