@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCode, PROTOCOL_VERSION, decodeWire, isProblem } from '../protocol/index.js';
-import { rateLimitedMessage, type ServerContext } from './context.js';
+import type { ServerContext } from './context.js';
 import { acceptFrames, maxWireSize, receiveFrames, screenFrames } from './inbound.js';
 import { withinDepth } from './json-depth.js';
 import { clientIp } from './limits.js';
@@ -59,9 +59,8 @@ export async function handleConnect(
       `Protocol version ${v} is not supported; this server speaks ${PROTOCOL_VERSION}`,
     );
   }
-  const wait = context.rateLimitedFor(clientIp(req.socket));
-  if (wait > 0)
-    return sendError(res, 429, ErrorCode.RATE_LIMITED, rateLimitedMessage(wait), { 'Retry-After': String(Math.ceil(wait / 1000)) });
+  const limited = context.rateLimited(clientIp(req.socket));
+  if (limited) return sendError(res, 429, ErrorCode.RATE_LIMITED, limited.message, limited.headers);
   const auth = await context.authenticate(bearerToken(req), transport, req);
   if (!auth.ok) return sendError(res, 401, ErrorCode.UNAUTHORIZED, 'Authentication failed');
   if (context.stopping) return sendError(res, 503, ErrorCode.SHUTTING_DOWN, 'Server is shutting down');

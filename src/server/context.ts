@@ -19,10 +19,6 @@ export function expiryOf(principal: unknown): number | undefined {
   return typeof at === 'number' && Number.isFinite(at) ? at : undefined;
 }
 
-/** The message of a connection refused while its address is rate limited (`ms` to wait). */
-export const rateLimitedMessage = (ms: number): string =>
-  `This address was cut for publishing faster than publishRate; connect again in ${Math.ceil(ms / 1000)} s`;
-
 /** Longest delay setTimeout takes; a later expiry is checked again then. */
 const MAX_TIMER = 2 ** 31 - 1;
 
@@ -66,12 +62,18 @@ export class ServerContext implements InboundContext {
   }
 
   /**
-   * Milliseconds a new connection from `ip` should wait: its address was cut for
-   * `RATE_LIMITED` and its spent bucket holds less than a tenth of `publishBurst` (a connection
-   * now could not publish even that). 0 lets it in.
+   * The 429 `RATE_LIMITED` answer (message and `Retry-After`) for a new connection from `ip`
+   * while its address, cut for `RATE_LIMITED`, holds less than a tenth of `publishBurst` (a
+   * connection now could not publish even that); undefined lets it in.
    */
-  rateLimitedFor(ip: string): number {
-    return this.spentPublishes.retryAfter(ip, Math.ceil(this.options.publishBurst / 10));
+  rateLimited(ip: string): { message: string; headers: { 'Retry-After': string } } | undefined {
+    const ms = this.spentPublishes.retryAfter(ip, Math.ceil(this.options.publishBurst / 10));
+    if (ms === 0) return undefined;
+    const seconds = Math.ceil(ms / 1000);
+    return {
+      message: `This address was cut for publishing faster than publishRate; connect again in ${seconds} s`,
+      headers: { 'Retry-After': String(seconds) },
+    };
   }
 
   /** Runs the `authenticate` hook; no hook accepts everyone. */

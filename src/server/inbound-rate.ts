@@ -1,3 +1,5 @@
+import { TokenBucket } from './token-bucket.js';
+
 /** What stops and starts a metered stream's reading (a WebSocket, or a request itself). */
 export interface Pausable {
   pause(): void;
@@ -6,8 +8,8 @@ export interface Pausable {
 
 interface Address {
   readonly ip: string;
-  tokens: number;
-  at: number;
+  /** One second's worth of bytes; in debt while the address is over. */
+  readonly bucket: TokenBucket;
   readonly streams: Set<Pausable>;
   /** Set while the address is over its budget and its streams are paused. */
   timer: NodeJS.Timeout | undefined;
@@ -59,7 +61,14 @@ export class InboundMeter {
     if (this.watched.has(source)) return;
     let address = this.addresses.get(ip);
     if (!address) {
-      address = { ip, tokens: this.rate, at: this.now(), streams: new Set(), timer: undefined, waiters: [], idle: undefined };
+      address = {
+        ip,
+        bucket: new TokenBucket(this.rate, this.rate, this.now),
+        streams: new Set(),
+        timer: undefined,
+        waiters: [],
+        idle: undefined,
+      };
       this.addresses.set(ip, address);
     }
     address.streams.add(target);
@@ -96,16 +105,8 @@ export class InboundMeter {
     return this.addresses.size;
   }
 
-  private refill(address: Address): void {
-    const t = this.now();
-    address.tokens = Math.min(this.rate, address.tokens + ((t - address.at) * this.rate) / 1000);
-    address.at = t;
-  }
-
   private charge({ address, target }: Watched, bytes: number): void {
-    this.refill(address);
-    address.tokens -= bytes;
-    if (address.tokens >= 0 || address.timer) return;
+    if (address.bucket.spend(bytes) || address.timer) return;
     for (const stream of address.streams) stream.pause();
     // Resumed in order, the first stream with data buffered puts the address in debt again
     // before the others are read: the one that did it goes last next time.
@@ -116,15 +117,13 @@ export class InboundMeter {
 
   /** Resumes the address's streams once its debt is paid. */
   private wait(address: Address): void {
-    const ms = Math.ceil((-address.tokens * 1000) / this.rate);
     address.timer = setTimeout(() => {
       address.timer = undefined;
-      this.refill(address);
-      if (address.tokens < 0) return this.wait(address);
+      if (address.bucket.msUntil(0) > 0) return this.wait(address);
       for (const stream of address.streams) stream.resume();
       for (const resolve of address.waiters.splice(0)) resolve();
       this.forget(address);
-    }, ms);
+    }, address.bucket.msUntil(0));
     // A server that is closing does not wait for a throttled address.
     address.timer.unref();
   }
@@ -135,18 +134,14 @@ export class InboundMeter {
    */
   private forget(address: Address): void {
     if (address.streams.size > 0 || address.timer || address.idle) return;
-    this.refill(address);
-    if (address.tokens >= this.rate) {
+    if (address.bucket.full()) {
       this.addresses.delete(address.ip);
       return;
     }
-    address.idle = setTimeout(
-      () => {
-        address.idle = undefined;
-        this.forget(address);
-      },
-      Math.ceil(((this.rate - address.tokens) * 1000) / this.rate),
-    );
+    address.idle = setTimeout(() => {
+      address.idle = undefined;
+      this.forget(address);
+    }, address.bucket.msUntil(this.rate));
     address.idle.unref();
   }
 }

@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import { CloseCode, ErrorCode } from '../protocol/index.js';
 import { Cluster } from './cluster.js';
 import { handleConnect, handleSend } from './connect-endpoint.js';
-import { ServerContext, rateLimitedMessage } from './context.js';
+import { ServerContext } from './context.js';
 import { hostAllowed } from './host.js';
 import { handleHealth, handlePublish, publish, type PublishAck } from './http-api.js';
 import { bearerToken, sendError } from './http-util.js';
@@ -204,13 +204,10 @@ export function createServer<Principal = unknown>(options: ServerOptions<Princip
       refuseUpgrade(socket, 503, ErrorCode.SHUTTING_DOWN, 'Server is shutting down', cors);
     } else {
       const ip = clientIp(req.socket);
-      const wait = context.rateLimitedFor(ip);
-      if (wait > 0) {
+      const limited = context.rateLimited(ip);
+      if (limited) {
         // A reconnect loop after RATE_LIMITED costs a refused request, not a WebSocket.
-        refuseUpgrade(socket, 429, ErrorCode.RATE_LIMITED, rateLimitedMessage(wait), {
-          ...cors,
-          'Retry-After': String(Math.ceil(wait / 1000)),
-        });
+        refuseUpgrade(socket, 429, ErrorCode.RATE_LIMITED, limited.message, { ...cors, ...limited.headers });
       } else if (!context.limiter.acquire(ip)) {
         refuseUpgrade(
           socket,

@@ -24,6 +24,16 @@ export class TokenBucket {
     return true;
   }
 
+  /**
+   * Spends `count` tokens even when fewer are left (the bucket goes into debt, repaid at its
+   * rate); false when it is in debt afterwards.
+   */
+  spend(count: number): boolean {
+    this.refill();
+    this.tokens -= count;
+    return this.tokens >= 0;
+  }
+
   /** A bucket of its own holding what this one holds now. */
   copy(): TokenBucket {
     this.refill();
