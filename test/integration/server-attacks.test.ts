@@ -276,6 +276,18 @@ describe('bytes per second per address', () => {
     expect(heavy.messages.flat().some((f) => f.type === 'error' || f.type === 'bye')).toBe(false);
   }, 20_000);
 
+  it('refused bodies count too: after a 404 /send of 240 KB, the address waits before its next body is handled', async () => {
+    const { url } = await start({ maxInboundRatePerIp: 65_536 });
+    const c = await connectRaw('longpoll', url);
+    const started = Date.now();
+    const refused = await fetch(`${url}/send?cid=nobody`, { method: 'POST', body: JSON.stringify(big(0, 4)) });
+    expect(refused.status).toBe(404);
+    await refused.arrayBuffer();
+    expect(await c.send(pubs(10, 1))).toBe(204);
+    // 240 KB drained from one address: the first 64 KiB at once, then 64 KiB a second.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2000);
+  }, 20_000);
+
   it('long polling: /send bodies are metered the same way', async () => {
     const { url } = await start({ maxInboundRatePerIp: 65_536 });
     const c = await connectRaw('longpoll', url);
