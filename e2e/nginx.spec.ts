@@ -32,10 +32,14 @@ for (const transport of transportNames) {
       await page.goto(`${origin}/e2e/index.html`);
       await page.waitForFunction(() => typeof window.harness === 'object');
       await startClient(page, `${origin}/rt`, { transports: [transport], rememberTransport: false, ...quickReconnect });
-      await subscribe(page, 'news', undefined);
+      // Resuming from seq 0 replays live-1, which proves the subscription is live before the
+      // next publishes (a subscription from "now" could land after them).
+      const first = await server.publish('news', 'live-1');
+      await subscribe(page, 'news', { epoch: first.epoch, seq: 0 });
       expect(await waitForOpen(page)).toBe(transport);
+      await waitForMessages(page, 'news', 1);
 
-      for (const n of [1, 2, 3]) await server.publish('news', `live-${n}`);
+      for (const n of [2, 3]) await server.publish('news', `live-${n}`);
       await page.evaluate(() => window.harness.publish('p1', 'news', 'from-page'));
       const before = await waitForMessages(page, 'news', 4);
       expect(before.map((m) => m.data)).toEqual(['live-1', 'live-2', 'live-3', 'from-page']);
