@@ -246,14 +246,14 @@ export interface ServerOptions<Principal = unknown> {
   /**
    * Reconnects per second this node aims at when it restarts (`close()`, SIGTERM): the `bye`
    * (1012) tells every client to wait a random time within `spread` ms before reconnecting,
-   * where `spread` = 1000 × connections held / this, at least 5000 and at most 60000.
+   * where `spread` = 1000 × connections held / this, at least 8000 and at most 60000.
    * @default 200
    */
   restartReconnectRate?: number;
   /**
    * Shortest window (ms) a restart's `bye` asks clients to spread their reconnects over, however
-   * few the node holds: over 5 s no second takes much more than a fifth of them. At most 60000.
-   * @default 5000
+   * few the node holds: over 8 s about an eighth of them come back each second. At most 60000.
+   * @default 8000
    */
   minRestartSpread?: number;
   /**
@@ -329,7 +329,7 @@ export const serverDefaults = {
   longPollHold: 20_000,
   handshakeTimeout: 10_000,
   restartReconnectRate: 200,
-  minRestartSpread: 5000,
+  minRestartSpread: 8000,
 } as const;
 
 /**
