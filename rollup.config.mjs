@@ -195,10 +195,22 @@ const minify = terser({
 
 // The production ESM build is minified too: an application's bundler minifies again, but it
 // cannot do what terser does here with knowledge of our sources (the unsafe_* rewrites above).
+// Internal property names are shortened as in the script tag; the plugin minifies the chunks
+// one after another through one `nameCache`, so a name is shortened alike in every chunk. Not
+// here: `events` (nanoevents stays a separate package in the ESM) and the transport interface
+// (`transportName`, `onMessage`, `onClose`), which custom and testing-kit transports implement.
 const minifyModule = terser({
   ecma: 2020,
   module: true,
   compress,
+  mangle: {
+    properties: {
+      builtins: true,
+      regex:
+        /^(endReason|receivedAt|sentAt|pending|nextId|settle|rejectAll|resumeFrames|connectOrder|probeOrder|adopted|probeFailed|flapped|negotiation|problem|frames|handle|frame)$/,
+    },
+  },
+  nameCache: {},
   format: { comments: false, ecma: 2020 },
 });
 
