@@ -200,11 +200,11 @@ describe('close()', () => {
     await server.close();
     expect(server.connections).toBe(0);
     expect((await ws.ended).code).toBe(1012);
-    // spread: the window to reconnect within, at least 5 s.
-    expect(ws.messages.at(-1)).toEqual([{ type: 'bye', code: 1012, reason: expect.any(String), spread: 5000 }]);
+    // spread: the window to reconnect within, at least 8 s.
+    expect(ws.messages.at(-1)).toEqual([{ type: 'bye', code: 1012, reason: expect.any(String), spread: 8000 }]);
     expect((await sse.ended).code).toBe(1012);
-    expect(sse.messages.at(-1)).toEqual([{ type: 'bye', code: 1012, reason: expect.any(String), spread: 5000 }]);
-    expect((await pending).body).toEqual([{ type: 'bye', code: 1012, reason: expect.any(String), spread: 5000 }]);
+    expect(sse.messages.at(-1)).toEqual([{ type: 'bye', code: 1012, reason: expect.any(String), spread: 8000 }]);
+    expect((await pending).body).toEqual([{ type: 'bye', code: 1012, reason: expect.any(String), spread: 8000 }]);
     t = undefined;
   });
 
