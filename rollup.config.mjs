@@ -175,21 +175,38 @@ const compress = {
   unsafe_methods: true,
   unsafe_symbols: true,
 };
+// The client's internal property names, which never cross the public API: both production
+// builds shorten them. `builtins`: names that DOM objects also have (`pending`) are shortened
+// too, which the list makes safe.
+const internalNames = [
+  'endReason',
+  'receivedAt',
+  'sentAt',
+  'pending',
+  'nextId',
+  'settle',
+  'rejectAll',
+  'resumeFrames',
+  'connectOrder',
+  'probeOrder',
+  'adopted',
+  'probeFailed',
+  'flapped',
+  'negotiation',
+  'problem',
+  'frames',
+  'handle',
+  'frame',
+];
+const mangleNames = (names) => ({ properties: { builtins: true, regex: new RegExp(`^(${names.join('|')})$`) } });
+
 const minify = terser({
   ecma: 2020,
   module: false,
   compress,
-  // The script tag is one file, so the client's internal property names can be shortened
-  // consistently; the list names only properties that never cross the public API (`events` is
-  // nanoevents' listener table, which only the bundle itself touches). `builtins`: names that
-  // DOM objects also have (`pending`) are shortened too, which the list makes safe.
-  mangle: {
-    properties: {
-      builtins: true,
-      regex:
-        /^(endReason|receivedAt|sentAt|pending|nextId|settle|rejectAll|resumeFrames|connectOrder|probeOrder|adopted|probeFailed|flapped|transportName|negotiation|onMessage|onClose|problem|frames|handle|events|frame)$/,
-    },
-  },
+  // The script tag is one file, so it also shortens what only the bundle itself touches there:
+  // `events` (nanoevents' listener table) and the transport interface.
+  mangle: mangleNames([...internalNames, 'events', 'transportName', 'onMessage', 'onClose']),
   format: { comments: false, ecma: 2020 },
 });
 
@@ -203,13 +220,7 @@ const minifyModule = terser({
   ecma: 2020,
   module: true,
   compress,
-  mangle: {
-    properties: {
-      builtins: true,
-      regex:
-        /^(endReason|receivedAt|sentAt|pending|nextId|settle|rejectAll|resumeFrames|connectOrder|probeOrder|adopted|probeFailed|flapped|negotiation|problem|frames|handle|frame)$/,
-    },
-  },
+  mangle: mangleNames(internalNames),
   nameCache: {},
   format: { comments: false, ecma: 2020 },
 });
